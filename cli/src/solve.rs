@@ -1,0 +1,261 @@
+//! `ponder solve`: one problem, one strategy, live progress and a result.
+
+use crate::models::{self, ModelArgs};
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use engine::infer::{CancelToken, DecodeLimits};
+use engine::search::beam::BeamSearch;
+use engine::search::best_of_n::BestOfN;
+use engine::search::dvts::Dvts;
+use engine::search::lookahead::LookaheadSearch;
+use engine::search::revisions::{RevisionSelection, Revisions};
+use engine::search::{Aggregation, Common, Event, RunResult, Selection};
+use engine::solve::{Strategy, Verifier, solve as run_solve};
+use engine::task::{ArithmeticChain, Level, Task};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StrategyName {
+    BestOfN,
+    Beam,
+    Lookahead,
+    Dvts,
+    Revisions,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SelectionArg {
+    Majority,
+    Weighted,
+    Max,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AggregationArg {
+    Last,
+    Min,
+    Product,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum VerifierArg {
+    Prm,
+    Oracle,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RevisionSelectionArg {
+    Majority,
+    Hierarchical,
+}
+
+#[derive(Args)]
+pub struct SolveArgs {
+    /// Difficulty level 1-5 of a generated problem.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub level: u8,
+    /// Which generated problem of that level (with --problem-seed).
+    #[arg(long, default_value_t = 0)]
+    pub index: u64,
+    /// Seed of the generated problem set.
+    #[arg(long, default_value_t = 0)]
+    pub problem_seed: u64,
+    /// Solve this chain instead, e.g. "47+18*3-5" (operations apply left to right).
+    #[arg(long)]
+    pub problem: Option<String>,
+    #[arg(long, value_enum, default_value_t = StrategyName::BestOfN)]
+    pub strategy: StrategyName,
+    /// Compute budget in generations (1-1024). Lookahead spends N·(k+1) of it.
+    #[arg(long, default_value_t = 16)]
+    pub budget: usize,
+    /// Seed of the run's sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Sampling temperature (0 = greedy, at most 5).
+    #[arg(long, default_value_t = 0.8)]
+    pub temperature: f32,
+    #[arg(long, value_enum, default_value_t = SelectionArg::Weighted)]
+    pub selection: SelectionArg,
+    /// How a solution's step scores combine.
+    #[arg(long, value_enum, default_value_t = AggregationArg::Last)]
+    pub aggregation: AggregationArg,
+    /// Beam width M (beam, lookahead, dvts); defaults to 4.
+    #[arg(long, default_value_t = 4)]
+    pub width: usize,
+    /// Lookahead steps k.
+    #[arg(long, default_value_t = 1)]
+    pub lookahead: usize,
+    /// Most search rounds (steps) for beam, lookahead and dvts.
+    #[arg(long, default_value_t = 40)]
+    pub max_rounds: usize,
+    /// Revision chains C; each chain gets budget/C attempts.
+    #[arg(long, default_value_t = 1)]
+    pub chains: usize,
+    #[arg(long, value_enum, default_value_t = RevisionSelectionArg::Hierarchical)]
+    pub revision_selection: RevisionSelectionArg,
+    /// Verifier: the trained PRM, or the exact checker (a perfect verifier).
+    #[arg(long, value_enum, default_value_t = VerifierArg::Prm)]
+    pub verifier: VerifierArg,
+    #[command(flatten)]
+    pub models: ModelArgs,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also print every event as a JSON line on stdout.
+    #[arg(long)]
+    pub events: bool,
+}
+
+fn strategy(a: &SolveArgs) -> Result<Strategy> {
+    if a.budget == 0 || a.budget > engine::search::MAX_BUDGET {
+        bail!("--budget must be between 1 and {} generations, got {}", engine::search::MAX_BUDGET, a.budget);
+    }
+    if a.width == 0 {
+        bail!("--width must be at least 1");
+    }
+    Ok(match a.strategy {
+        StrategyName::BestOfN => Strategy::BestOfN(BestOfN { n: a.budget }),
+        StrategyName::Beam => Strategy::Beam(BeamSearch { n: a.budget, width: a.width, max_rounds: a.max_rounds }),
+        StrategyName::Dvts => Strategy::Dvts(Dvts { n: a.budget, width: a.width, max_rounds: a.max_rounds }),
+        StrategyName::Lookahead => {
+            if a.lookahead == 0 || a.lookahead > 8 {
+                bail!("--lookahead must be 1..=8 steps, got {}", a.lookahead);
+            }
+            let n = a.budget / (a.lookahead + 1);
+            if n == 0 {
+                bail!("a budget of {} cannot pay for lookahead k={}: it needs at least k+1 = {} generations", a.budget, a.lookahead, a.lookahead + 1);
+            }
+            Strategy::Lookahead(LookaheadSearch { beam: BeamSearch { n, width: a.width, max_rounds: a.max_rounds }, k: a.lookahead })
+        }
+        StrategyName::Revisions => {
+            if a.chains == 0 || a.budget % a.chains != 0 {
+                bail!("--chains must divide the budget: {} generations cannot be split into {} chains", a.budget, a.chains);
+            }
+            let selection = match a.revision_selection {
+                RevisionSelectionArg::Majority => RevisionSelection::Majority,
+                RevisionSelectionArg::Hierarchical => RevisionSelection::Hierarchical,
+            };
+            Strategy::Revisions(Revisions { chains: a.chains, length: a.budget / a.chains, selection })
+        }
+    })
+}
+
+pub fn solve(a: SolveArgs) -> Result<()> {
+    let task = ArithmeticChain;
+    let problem = match &a.problem {
+        Some(text) => task.parse(text).map_err(|e| anyhow::anyhow!("--problem {text:?}: {e}"))?,
+        None => task.generate(Level::new(a.level)?, a.problem_seed, a.index),
+    };
+    let strategy = strategy(&a)?;
+    if !(0.0..=5.0).contains(&a.temperature) {
+        bail!("--temperature must be between 0 and 5, got {}", a.temperature);
+    }
+    let common = Common {
+        seed: a.seed,
+        temperature: a.temperature,
+        aggregation: match a.aggregation {
+            AggregationArg::Last => Aggregation::Last,
+            AggregationArg::Min => Aggregation::Min,
+            AggregationArg::Product => Aggregation::Product,
+        },
+        selection: match a.selection {
+            SelectionArg::Majority => Selection::Majority,
+            SelectionArg::Weighted => Selection::Weighted,
+            SelectionArg::Max => Selection::Max,
+        },
+    };
+    let verifier = match a.verifier {
+        VerifierArg::Prm => Verifier::Prm,
+        VerifierArg::Oracle => Verifier::Oracle,
+    };
+    let (device, backend) = models::init_backend(a.models.backend)?;
+    let models = models::load(&a.models, &device)?;
+    eprintln!("backend: {} ({})", backend.kind, backend.adapter);
+    eprintln!("models:  {}", models::describe(&models));
+    eprintln!("problem: {}   (level {}, operations left to right)", task.display(&problem), task.level_of(&problem).get());
+    eprintln!("strategy: {} costing {} generations", strategy.name(), strategy.cost());
+
+    let bar = ProgressBar::new(strategy.cost());
+    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} generations  {msg}").unwrap());
+    let cancel = CancelToken::new();
+    let stop = cancel.clone();
+    ctrlc_cancel(stop);
+    let mut tokens = 0u64;
+    let mut finished = 0u64;
+    let print_events = a.events;
+    let mut sink = |e: Event| {
+        if print_events {
+            bar.suspend(|| println!("{}", serde_json::to_string(&e).unwrap_or_default()));
+        }
+        match &e {
+            Event::Tokens { .. } => {
+                tokens += 1;
+                if tokens % 64 == 0 {
+                    bar.set_message(format!("{tokens} tokens, {finished} samples done"));
+                    bar.tick();
+                }
+            }
+            Event::SampleFinished { .. } => finished += 1,
+            Event::ComputeSpent { compute } => {
+                bar.set_position(compute.generations);
+                bar.set_message(format!("{} tokens, {finished} samples done, {:.2e} FLOPs", compute.tokens_generated, compute.flops));
+            }
+            _ => {}
+        }
+    };
+    let started = Instant::now();
+    let result = pollster::block_on(run_solve(&models, &problem, &strategy, common.clone(), verifier, DecodeLimits::default(), &mut sink, cancel));
+    bar.finish_and_clear();
+    let result = result?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if a.json {
+        let out = serde_json::json!({
+            "problem": task.display(&problem),
+            "expression": problem.expression(),
+            "level": task.level_of(&problem).get(),
+            "backend": backend,
+            "models": models::describe(&models),
+            "strategy": strategy,
+            "common": common,
+            "verifier": verifier,
+            "result": result,
+            "wall_seconds": elapsed,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_human(&result, elapsed);
+    }
+    Ok(())
+}
+
+fn print_human(r: &RunResult, elapsed: f64) {
+    let mut tally = r.tally.clone();
+    tally.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    println!("answers (votes, summed verifier score):");
+    for t in tally.iter().take(6) {
+        println!("  {:>8}  {:>3} votes  {:7.3}", t.answer, t.votes, t.weight);
+    }
+    let no_answer = r.candidates.iter().filter(|c| c.answer.is_none()).count();
+    if no_answer > 0 {
+        println!("  ({no_answer} samples gave no answer)");
+    }
+    let chosen = r.chosen.as_deref().unwrap_or("none");
+    println!("chosen: {chosen}   true: {}   {}", r.true_answer, if r.correct { "CORRECT" } else { "wrong" });
+    let c = &r.compute;
+    println!(
+        "compute: {} generations, {} tokens generated, {} context tokens, {} tokens scored, {:.3e} FLOPs, {:.2}s",
+        c.generations, c.tokens_generated, c.context_tokens, c.tokens_scored, c.flops, elapsed
+    );
+}
+
+/// Ctrl-C cancels the run between decode steps; a second Ctrl-C exits at once.
+fn ctrlc_cancel(cancel: CancelToken) {
+    let _ = ctrlc::set_handler(move || {
+        if cancel.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the current decode step…");
+        cancel.cancel();
+    });
+}

@@ -1,0 +1,64 @@
+//! Choosing the device natively: wgpu (Vulkan, Metal, DX12) when an adapter exists, else the
+//! CPU. The browser initialises WebGPU asynchronously in the app instead.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// wgpu when an adapter is found, otherwise the CPU.
+    Auto,
+    /// burn's CPU backend (flex).
+    Cpu,
+    /// wgpu; an error when no adapter is found.
+    Wgpu,
+}
+
+/// What a run actually runs on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// "cpu" or "wgpu".
+    pub kind: String,
+    /// Adapter (or CPU backend) description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) on Vulkan".
+    pub adapter: String,
+    /// Software rasteriser (lavapipe, SwiftShader) rather than a real GPU.
+    pub software: bool,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BackendError {
+    #[error("no wgpu adapter is available: {0}")]
+    NoAdapter(String),
+}
+
+pub fn cpu() -> (Device, BackendInfo) {
+    (Device::flex(), BackendInfo { kind: "cpu".into(), adapter: "burn flex (CPU)".into(), software: false })
+}
+
+/// Initialises wgpu and describes the adapter it found.
+#[cfg(not(target_family = "wasm"))]
+pub fn wgpu() -> Result<(Device, BackendInfo), BackendError> {
+    // Adapter discovery can panic inside drivers; treat that as "no adapter".
+    let result = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
+    match result {
+        Ok(Ok((device, setup))) => {
+            let info = setup.adapter.get_info();
+            let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
+            let adapter = format!("{} on {:?}", info.name, info.backend);
+            Ok((device, BackendInfo { kind: "wgpu".into(), adapter, software }))
+        }
+        Ok(Err(e)) => Err(BackendError::NoAdapter(e.to_string())),
+        Err(_) => Err(BackendError::NoAdapter("the driver panicked while looking for an adapter".into())),
+    }
+}
+
+/// Picks the device for `choice`.
+#[cfg(not(target_family = "wasm"))]
+pub fn init(choice: BackendChoice) -> Result<(Device, BackendInfo), BackendError> {
+    match choice {
+        BackendChoice::Cpu => Ok(cpu()),
+        BackendChoice::Wgpu => wgpu(),
+        BackendChoice::Auto => Ok(wgpu().unwrap_or_else(|_| cpu())),
+    }
+}

@@ -1,0 +1,293 @@
+//! Batched decoding with a preallocated KV cache.
+//!
+//! Rows share the cache's time slots. Every unfinished row holds exactly one *pending* token
+//! (its last token, not yet fed to the model). A decode step feeds the pending token of every
+//! running row at the current slot and samples the next one; rows that are parked (waiting at
+//! the end of a step) or finished leave the slot unused and masked. Prompts are prefilled once
+//! per distinct context and shared across the rows that start from it.
+
+use super::sampling::{forbidden_bias, sample};
+use super::{CancelToken, FinishReason, Generator, InferError, Row, RowStart, StopAt};
+use crate::model::{KvCache, LanguageModel, MASK_VALUE, ModelConfig};
+use crate::task::{Token, Tokenizer};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+
+/// Rows prefilled together; bounds the [rows, heads, T, T] attention scores of a prefill.
+const PREFILL_CHUNK: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Most tokens one row may generate in total.
+    pub max_new_tokens: usize,
+    /// Most tokens in one step (line).
+    pub max_step_tokens: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits { max_new_tokens: 200, max_step_tokens: 32 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    /// Tokens sampled.
+    pub tokens_generated: u64,
+    /// Context tokens run through the model to fill the cache.
+    pub tokens_prefilled: u64,
+    /// Batched decode steps.
+    pub decode_steps: u64,
+    /// Device-to-host read-backs (one per decode step).
+    pub readbacks: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Running,
+    Parked,
+    Finished,
+}
+
+pub struct Decoder<'m> {
+    model: &'m LanguageModel,
+    config: ModelConfig,
+    device: Device,
+    step_end: Token,
+    limits: DecodeLimits,
+    cancel: CancelToken,
+    bias: Tensor<2>,
+    rows: Vec<Row>,
+    states: Vec<State>,
+    rngs: Vec<ChaCha8Rng>,
+    /// Tokens generated in the current step, per row.
+    step_tokens: Vec<usize>,
+    /// Next position (number of tokens fed) per row.
+    positions: Vec<usize>,
+    /// Which cache slots hold a token of each row.
+    valid: Vec<Vec<bool>>,
+    cache: Option<KvCache>,
+    slot: usize,
+    stats: DecodeStats,
+}
+
+impl<'m> Decoder<'m> {
+    pub fn new(model: &'m LanguageModel, config: &ModelConfig, tokenizer: &Tokenizer, device: &Device, limits: DecodeLimits, cancel: CancelToken) -> Self {
+        Decoder {
+            model,
+            config: config.clone(),
+            device: device.clone(),
+            step_end: tokenizer.step_end(),
+            limits,
+            cancel,
+            bias: forbidden_bias(config.vocab_size, device),
+            rows: Vec::new(),
+            states: Vec::new(),
+            rngs: Vec::new(),
+            step_tokens: Vec::new(),
+            positions: Vec::new(),
+            valid: Vec::new(),
+            cache: None,
+            slot: 0,
+            stats: DecodeStats::default(),
+        }
+    }
+
+    fn int_tensor(&self, values: Vec<i64>, shape: [usize; 2]) -> Tensor<2, Int> {
+        Tensor::from_data(TensorData::new(values, shape), &self.device)
+    }
+
+    /// Refills the cache from every row's fed tokens (all but the pending one). Rows with the
+    /// same context are prefilled once and then copied.
+    fn rebuild(&mut self) -> Result<(), InferError> {
+        let b = self.rows.len();
+        let fed: Vec<&[Token]> = self.rows.iter().map(|r| &r.tokens[..r.tokens.len() - 1]).collect();
+        let t0 = fed.iter().map(|f| f.len()).max().unwrap_or(0);
+        if t0 >= self.config.max_len {
+            return Err(InferError::Invalid(format!(
+                "a context of {t0} tokens does not fit the model's {} positions",
+                self.config.max_len
+            )));
+        }
+        // Distinct contexts, in order of first appearance.
+        let mut unique: Vec<&[Token]> = Vec::new();
+        let mut index_of: HashMap<&[Token], usize> = HashMap::new();
+        let mut row_source = Vec::with_capacity(b);
+        for f in &fed {
+            let i = *index_of.entry(f).or_insert_with(|| {
+                unique.push(f);
+                unique.len() - 1
+            });
+            row_source.push(i);
+        }
+        let capacity = self.config.max_len;
+        let mut parts = Vec::new();
+        for chunk in unique.chunks(PREFILL_CHUNK) {
+            let n = chunk.len();
+            let mut cache = KvCache::new(&self.config, n, capacity, &self.device);
+            if t0 > 0 {
+                let mut tokens = vec![Tokenizer::PAD as i64; n * t0];
+                let mut positions = vec![0i64; n * t0];
+                let mut mask = vec![MASK_VALUE; n * t0 * t0];
+                for (r, f) in chunk.iter().enumerate() {
+                    let pad = t0 - f.len();
+                    for (j, &tok) in f.iter().enumerate() {
+                        tokens[r * t0 + pad + j] = tok as i64;
+                        positions[r * t0 + pad + j] = j as i64;
+                    }
+                    for q in pad..t0 {
+                        for k in pad..=q {
+                            mask[(r * t0 + q) * t0 + k] = 0.0;
+                        }
+                    }
+                    self.stats.tokens_prefilled += f.len() as u64;
+                }
+                let tokens = self.int_tensor(tokens, [n, t0]);
+                let positions = self.int_tensor(positions, [n, t0]);
+                let mask = Tensor::from_data(TensorData::new(mask, [n, 1, t0, t0]), &self.device);
+                let _ = self.model.forward_cached(tokens, positions, mask, &mut cache, 0);
+            }
+            parts.push(cache);
+        }
+        let mut cache = KvCache::concat(parts);
+        if row_source.iter().enumerate().any(|(i, &s)| i != s) || unique.len() != b {
+            cache.select_rows(&row_source, &self.device);
+        }
+        self.cache = Some(cache);
+        self.valid = fed.iter().map(|f| (0..t0).map(|s| s >= t0 - f.len()).collect()).collect();
+        self.positions = fed.iter().map(|f| f.len()).collect();
+        self.slot = t0;
+        Ok(())
+    }
+
+    /// One batched decode step over the running rows.
+    async fn step(&mut self, stop: StopAt, temperature: f32, on_token: &mut dyn FnMut(usize, Token)) -> Result<(), InferError> {
+        self.cancel.check()?;
+        if self.slot >= self.config.max_len {
+            self.rebuild()?;
+        }
+        let b = self.rows.len();
+        let slot = self.slot;
+        let active: Vec<bool> = self.states.iter().map(|s| *s == State::Running).collect();
+        let tokens: Vec<i64> = (0..b)
+            .map(|i| if active[i] { *self.rows[i].tokens.last().unwrap() as i64 } else { Tokenizer::PAD as i64 })
+            .collect();
+        let positions: Vec<i64> = (0..b).map(|i| if active[i] { self.positions[i] as i64 } else { 0 }).collect();
+        let mut mask = Vec::with_capacity(b * (slot + 1));
+        for (i, valid) in self.valid.iter_mut().enumerate() {
+            valid.push(active[i]);
+            mask.extend(valid.iter().map(|&v| if v { 0.0f32 } else { MASK_VALUE }));
+        }
+        let tokens = self.int_tensor(tokens, [b, 1]);
+        let positions = self.int_tensor(positions, [b, 1]);
+        let mask = Tensor::from_data(TensorData::new(mask, [b, 1, 1, slot + 1]), &self.device);
+        let cache = self.cache.as_mut().expect("rebuilt before decoding");
+        let logits = self.model.forward_cached(tokens, positions, mask, cache, slot);
+        let mut rngs: Vec<Option<&mut ChaCha8Rng>> =
+            self.rngs.iter_mut().zip(&active).map(|(r, &a)| if a { Some(r) } else { None }).collect();
+        let ids = sample(logits, &self.bias, temperature, &mut rngs, &self.device);
+        let data = ids.into_data_async().await.map_err(|e| InferError::Readback(format!("{e:?}")))?;
+        let ids: Vec<i64> = data.iter::<i64>().collect();
+        self.stats.readbacks += 1;
+        self.stats.decode_steps += 1;
+        self.slot += 1;
+        for i in 0..b {
+            if !active[i] {
+                continue;
+            }
+            let id = ids[i] as Token;
+            self.positions[i] += 1;
+            self.rows[i].tokens.push(id);
+            self.step_tokens[i] += 1;
+            self.stats.tokens_generated += 1;
+            on_token(i, id);
+            let row = &self.rows[i];
+            let generated = row.tokens.len() - row.context_len;
+            if id == Tokenizer::EOS {
+                self.finish(i, FinishReason::EndOfAnswer);
+            } else if self.positions[i] >= self.config.max_len
+                || generated >= self.limits.max_new_tokens
+                || self.step_tokens[i] >= self.limits.max_step_tokens && id != self.step_end
+            {
+                self.finish(i, FinishReason::Length);
+            } else if stop == StopAt::StepEnd && id == self.step_end {
+                self.states[i] = State::Parked;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, i: usize, reason: FinishReason) {
+        self.states[i] = State::Finished;
+        self.rows[i].finished = Some(reason);
+    }
+}
+
+impl Generator for Decoder<'_> {
+    async fn start(&mut self, rows: Vec<RowStart>) -> Result<(), InferError> {
+        if rows.iter().any(|r| r.context.is_empty()) {
+            return Err(InferError::Invalid("every row needs a context of at least one token".into()));
+        }
+        if let Some(t) = rows.iter().flat_map(|r| &r.context).find(|&&t| t as usize >= self.config.vocab_size) {
+            return Err(InferError::Invalid(format!("token id {t} is outside the model's vocabulary")));
+        }
+        self.rngs = rows.iter().map(|r| ChaCha8Rng::seed_from_u64(r.seed)).collect();
+        self.rows = rows.into_iter().map(|r| Row { context_len: r.context.len(), tokens: r.context, finished: None }).collect();
+        self.states = vec![State::Parked; self.rows.len()];
+        self.step_tokens = vec![0; self.rows.len()];
+        self.rebuild()
+    }
+
+    fn select(&mut self, rows: &[usize], seeds: &[u64]) -> Result<(), InferError> {
+        if rows.len() != seeds.len() || rows.iter().any(|&r| r >= self.rows.len()) {
+            return Err(InferError::Invalid("select: rows out of range or seeds missing".into()));
+        }
+        self.rows = rows.iter().map(|&r| self.rows[r].clone()).collect();
+        self.states = rows.iter().map(|&r| self.states[r]).collect();
+        self.step_tokens = rows.iter().map(|&r| self.step_tokens[r]).collect();
+        self.positions = rows.iter().map(|&r| self.positions[r]).collect();
+        self.valid = rows.iter().map(|&r| self.valid[r].clone()).collect();
+        self.rngs = seeds.iter().map(|&s| ChaCha8Rng::seed_from_u64(s)).collect();
+        if let Some(cache) = self.cache.as_mut() {
+            cache.select_rows(rows, &self.device);
+        }
+        Ok(())
+    }
+
+    async fn extend(&mut self, stop: StopAt, temperature: f32, only: Option<&[bool]>, on_token: &mut dyn FnMut(usize, Token)) -> Result<(), InferError> {
+        if !(0.0..=5.0).contains(&temperature) || temperature.is_nan() {
+            return Err(InferError::Invalid(format!("temperature {temperature} is outside 0..=5")));
+        }
+        if only.is_some_and(|o| o.len() != self.rows.len()) {
+            return Err(InferError::Invalid("extend: `only` must have one flag per row".into()));
+        }
+        for (i, s) in self.states.iter_mut().enumerate() {
+            if *s == State::Parked && only.is_none_or(|o| o[i]) {
+                *s = State::Running;
+                self.step_tokens[i] = 0;
+            }
+        }
+        while self.states.contains(&State::Running) {
+            self.step(stop, temperature, on_token).await?;
+        }
+        Ok(())
+    }
+
+    fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    fn parameters(&self) -> usize {
+        self.config.lm_params()
+    }
+
+    fn max_context(&self) -> usize {
+        self.config.max_len
+    }
+
+    fn stats(&self) -> DecodeStats {
+        self.stats
+    }
+}

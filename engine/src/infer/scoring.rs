@@ -1,0 +1,89 @@
+//! Batched scoring with the process reward model.
+
+use super::{InferError, ScoreItem, Scorer, step_ends};
+use crate::model::{MASK_VALUE, ModelConfig, RewardModel};
+use crate::task::{Token, Tokenizer};
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// Sequences scored in one forward pass.
+const SCORE_CHUNK: usize = 32;
+
+pub struct PrmScorer<'m> {
+    model: &'m RewardModel,
+    config: ModelConfig,
+    device: Device,
+    step_end: Token,
+    tokens_scored: u64,
+}
+
+impl<'m> PrmScorer<'m> {
+    pub fn new(model: &'m RewardModel, config: &ModelConfig, tokenizer: &Tokenizer, device: &Device) -> Self {
+        PrmScorer { model, config: config.clone(), device: device.clone(), step_end: tokenizer.step_end(), tokens_scored: 0 }
+    }
+
+    /// Probabilities [B][T] at every position of right-padded sequences.
+    async fn forward(&mut self, seqs: &[Vec<Token>]) -> Result<Vec<Vec<f32>>, InferError> {
+        let b = seqs.len();
+        let t = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+        let mut tokens = vec![Tokenizer::PAD as i64; b * t];
+        let mut positions = vec![0i64; b * t];
+        for (r, s) in seqs.iter().enumerate() {
+            for (j, &tok) in s.iter().enumerate() {
+                tokens[r * t + j] = tok as i64;
+                positions[r * t + j] = j as i64;
+            }
+            self.tokens_scored += s.len() as u64;
+        }
+        // Right padding: the causal mask alone keeps real positions off the padding.
+        let mut mask = vec![0.0f32; t * t];
+        for q in 0..t {
+            for k in q + 1..t {
+                mask[q * t + k] = MASK_VALUE;
+            }
+        }
+        let tokens = Tensor::from_data(TensorData::new(tokens, [b, t]), &self.device);
+        let positions = Tensor::from_data(TensorData::new(positions, [b, t]), &self.device);
+        let mask: Tensor<4> = Tensor::from_data(TensorData::new(mask, [1, 1, t, t]), &self.device);
+        let probs = self.model.forward(tokens, positions, mask.expand([b, 1, t, t]));
+        let data = probs.into_data_async().await.map_err(|e| InferError::Readback(format!("{e:?}")))?;
+        let flat: Vec<f32> = data.iter::<f32>().collect();
+        Ok(flat.chunks(t.max(1)).map(|c| c.to_vec()).collect())
+    }
+}
+
+impl Scorer for PrmScorer<'_> {
+    async fn score(&mut self, items: &[ScoreItem]) -> Result<Vec<Vec<f32>>, InferError> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(SCORE_CHUNK) {
+            let seqs: Vec<Vec<Token>> = chunk
+                .iter()
+                .map(|it| {
+                    let mut s = it.context.clone();
+                    s.extend_from_slice(&it.solution);
+                    s
+                })
+                .collect();
+            if let Some(long) = seqs.iter().find(|s| s.len() > self.config.max_len) {
+                return Err(InferError::Invalid(format!(
+                    "a solution of {} tokens is longer than the verifier's {} positions",
+                    long.len(),
+                    self.config.max_len
+                )));
+            }
+            let probs = self.forward(&seqs).await?;
+            for (it, p) in chunk.iter().zip(probs) {
+                let base = it.context.len();
+                out.push(step_ends(&it.solution, self.step_end).into_iter().map(|i| p[base + i]).collect());
+            }
+        }
+        Ok(out)
+    }
+
+    fn tokens_scored(&self) -> u64 {
+        self.tokens_scored
+    }
+
+    fn parameters(&self) -> usize {
+        self.config.prm_params()
+    }
+}

@@ -1,0 +1,103 @@
+use serde::{Deserialize, Serialize};
+
+/// Shape of a transformer. The same architecture serves the generator, its larger sibling,
+/// the revision model and the PRM body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub vocab_size: usize,
+    pub d_model: usize,
+    pub n_layers: usize,
+    pub n_heads: usize,
+    pub d_ff: usize,
+    /// Longest sequence (positions) the model can attend over.
+    pub max_len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelConfigError {
+    #[error("model config field {field} must be between {min} and {max}, got {value}")]
+    OutOfRange { field: &'static str, value: usize, min: usize, max: usize },
+    #[error("d_model {d_model} is not divisible by n_heads {n_heads}")]
+    HeadsDoNotDivide { d_model: usize, n_heads: usize },
+}
+
+impl ModelConfig {
+    /// The small generator meant for the browser (~0.21M parameters).
+    pub fn small(vocab_size: usize) -> Self {
+        ModelConfig { vocab_size, d_model: 72, n_layers: 3, n_heads: 4, d_ff: 288, max_len: 256 }
+    }
+    /// The PRM body: the small generator's shape.
+    pub fn prm(vocab_size: usize) -> Self {
+        Self::small(vocab_size)
+    }
+    /// The revision model: the generator's shape with room for four earlier attempts.
+    pub fn revision(vocab_size: usize) -> Self {
+        ModelConfig { max_len: 768, ..Self::small(vocab_size) }
+    }
+    /// The larger sibling, about 14× the small generator's parameters.
+    pub fn large(vocab_size: usize) -> Self {
+        ModelConfig { vocab_size, d_model: 200, n_layers: 6, n_heads: 8, d_ff: 800, max_len: 256 }
+    }
+
+    pub fn validate(&self) -> Result<(), ModelConfigError> {
+        let check = |field, value: usize, min, max| {
+            if value < min || value > max {
+                Err(ModelConfigError::OutOfRange { field, value, min, max })
+            } else {
+                Ok(())
+            }
+        };
+        check("vocab_size", self.vocab_size, 5, 4096)?;
+        check("d_model", self.d_model, 4, 4096)?;
+        check("n_layers", self.n_layers, 1, 64)?;
+        check("n_heads", self.n_heads, 1, 64)?;
+        check("d_ff", self.d_ff, 1, 16384)?;
+        check("max_len", self.max_len, 2, 8192)?;
+        if self.d_model % self.n_heads != 0 {
+            return Err(ModelConfigError::HeadsDoNotDivide { d_model: self.d_model, n_heads: self.n_heads });
+        }
+        Ok(())
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.d_model / self.n_heads
+    }
+
+    /// Parameters of the transformer body (embeddings, blocks, final norm).
+    pub fn body_params(&self) -> usize {
+        let d = self.d_model;
+        let embeddings = self.vocab_size * d + self.max_len * d;
+        let block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * self.d_ff + self.d_ff) + (self.d_ff * d + d);
+        embeddings + self.n_layers * block + 2 * d
+    }
+    /// Parameters of the language model (body and output head).
+    pub fn lm_params(&self) -> usize {
+        self.body_params() + self.d_model * self.vocab_size + self.vocab_size
+    }
+    /// Parameters of the reward model (body and scalar head).
+    pub fn prm_params(&self) -> usize {
+        self.body_params() + self.d_model + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_is_about_fourteen_times_small() {
+        let v = 22;
+        let ratio = ModelConfig::large(v).lm_params() as f64 / ModelConfig::small(v).lm_params() as f64;
+        assert!((13.0..=15.0).contains(&ratio), "ratio {ratio}");
+    }
+
+    #[test]
+    fn invalid_configs_are_refused() {
+        let mut c = ModelConfig::small(22);
+        assert!(c.validate().is_ok());
+        c.n_heads = 5;
+        assert!(matches!(c.validate(), Err(ModelConfigError::HeadsDoNotDivide { .. })));
+        c.n_heads = 0;
+        assert!(matches!(c.validate(), Err(ModelConfigError::OutOfRange { field: "n_heads", .. })));
+    }
+}

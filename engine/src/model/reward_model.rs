@@ -1,0 +1,34 @@
+//! The process reward model: transformer body with a scalar head. The head's sigmoid at the
+//! last token of a step is the probability that the solution is still on track there.
+
+use super::{ModelConfig, TransformerBody};
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Int, Tensor, activation};
+
+#[derive(Module, Debug)]
+pub struct RewardModel {
+    body: TransformerBody,
+    head: Linear,
+}
+
+impl RewardModel {
+    pub fn init(config: &ModelConfig, device: &Device) -> Self {
+        RewardModel {
+            body: TransformerBody::init(config, device),
+            head: LinearConfig::new(config.d_model, 1).init(device),
+        }
+    }
+
+    /// Raw scores (logits) [B, T] at every position.
+    pub fn logits(&self, tokens: Tensor<2, Int>, positions: Tensor<2, Int>, mask: Tensor<4>) -> Tensor<2> {
+        let hidden = self.body.forward(tokens, positions, mask, None);
+        let [b, t, _] = hidden.dims();
+        self.head.forward(hidden).reshape([b, t])
+    }
+
+    /// Probabilities [B, T] that the solution is on track at every position.
+    pub fn forward(&self, tokens: Tensor<2, Int>, positions: Tensor<2, Int>, mask: Tensor<4>) -> Tensor<2> {
+        activation::sigmoid(self.logits(tokens, positions, mask))
+    }
+}

@@ -1,0 +1,212 @@
+//! Weights as safetensors (through burn-store) described by a JSON manifest. Every load
+//! checks the file's sha256 and its tensors against the manifest and names the file and the
+//! mismatch when anything is off.
+
+use super::{LanguageModel, ModelConfig, RewardModel};
+use burn::module::Module;
+use burn::store::{ApplyResult, ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// The roles models play. Each role has one entry in the manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Generator,
+    Large,
+    Prm,
+    Revision,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Generator, Role::Large, Role::Prm, Role::Revision];
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Generator => "generator",
+            Role::Large => "large",
+            Role::Prm => "prm",
+            Role::Revision => "revision",
+        }
+    }
+    pub fn is_reward_model(self) -> bool {
+        self == Role::Prm
+    }
+    pub fn default_config(self, vocab_size: usize) -> ModelConfig {
+        match self {
+            Role::Generator => ModelConfig::small(vocab_size),
+            Role::Large => ModelConfig::large(vocab_size),
+            Role::Prm => ModelConfig::prm(vocab_size),
+            Role::Revision => ModelConfig::revision(vocab_size),
+        }
+    }
+    pub fn parameters(self, config: &ModelConfig) -> usize {
+        if self.is_reward_model() { config.prm_params() } else { config.lm_params() }
+    }
+}
+
+/// One model in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    pub file: String,
+    pub config: ModelConfig,
+    pub parameters: usize,
+    pub sha256: String,
+    /// Training record (tokens, FLOPs, wall time, machine); free-form, written by training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<serde_json::Value>,
+    /// Evaluation numbers; free-form, written by training or evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub task: String,
+    /// The tokenizer's alphabet; models are only valid with exactly this vocabulary.
+    pub alphabet: String,
+    pub models: BTreeMap<Role, ModelEntry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("{file}: cannot read: {detail}")]
+    Read { file: String, detail: String },
+    #[error("{file}: not a valid manifest: {detail}")]
+    Manifest { file: String, detail: String },
+    #[error("{file}: manifest format {found} is not supported (expected {expected})")]
+    ManifestFormat { file: String, found: u32, expected: u32 },
+    #[error("manifest has no entry for the {role} model")]
+    MissingRole { role: &'static str },
+    #[error("{file}: sha256 is {actual}, but the manifest says {expected} (corrupt or replaced file)")]
+    Sha256Mismatch { file: String, expected: String, actual: String },
+    #[error("{file}: {detail}")]
+    InvalidConfig { file: String, detail: String },
+    #[error("{file}: not a readable safetensors file: {detail}")]
+    NotSafetensors { file: String, detail: String },
+    #[error("{file}: tensors do not match the {role} model's config: {detail}")]
+    TensorMismatch { file: String, role: &'static str, detail: String },
+    #[error("{file}: cannot save: {detail}")]
+    Save { file: String, detail: String },
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Manifest {
+    pub fn parse(file: &str, text: &str) -> Result<Self, WeightsError> {
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|e| WeightsError::Manifest { file: file.into(), detail: e.to_string() })?;
+        if manifest.format != MANIFEST_FORMAT {
+            return Err(WeightsError::ManifestFormat { file: file.into(), found: manifest.format, expected: MANIFEST_FORMAT });
+        }
+        for (role, entry) in &manifest.models {
+            entry.config.validate().map_err(|e| WeightsError::InvalidConfig { file: file.into(), detail: format!("{}: {e}", role.name()) })?;
+            let expected = role.parameters(&entry.config);
+            if entry.parameters != expected {
+                return Err(WeightsError::InvalidConfig {
+                    file: file.into(),
+                    detail: format!("{}: {} parameters listed, but its config has {expected}", role.name(), entry.parameters),
+                });
+            }
+            if entry.file.contains('/') || entry.file.contains('\\') || entry.file.contains("..") {
+                return Err(WeightsError::InvalidConfig { file: file.into(), detail: format!("{}: file name {:?} must be a plain name", role.name(), entry.file) });
+            }
+        }
+        Ok(manifest)
+    }
+
+    pub fn entry(&self, role: Role) -> Result<&ModelEntry, WeightsError> {
+        self.models.get(&role).ok_or(WeightsError::MissingRole { role: role.name() })
+    }
+}
+
+/// Checks `bytes` against the manifest entry's sha256.
+pub fn verify_sha256(entry: &ModelEntry, bytes: &[u8]) -> Result<(), WeightsError> {
+    let actual = sha256_hex(bytes);
+    if actual != entry.sha256 {
+        return Err(WeightsError::Sha256Mismatch { file: entry.file.clone(), expected: entry.sha256.clone(), actual });
+    }
+    Ok(())
+}
+
+fn check_applied(file: &str, role: Role, result: ApplyResult) -> Result<(), WeightsError> {
+    let mut problems = Vec::new();
+    if !result.errors.is_empty() {
+        problems.push(format!("{} mismatched: {}", result.errors.len(), result.errors.iter().map(|e| format!("{e:?}")).take(3).collect::<Vec<_>>().join("; ")));
+    }
+    if !result.missing.is_empty() {
+        problems.push(format!("missing {}", result.missing.iter().map(|m| m.0.as_str()).take(5).collect::<Vec<_>>().join(", ")));
+    }
+    if !result.unused.is_empty() {
+        problems.push(format!("unexpected {}", result.unused.iter().take(5).cloned().collect::<Vec<_>>().join(", ")));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(WeightsError::TensorMismatch { file: file.into(), role: role.name(), detail: problems.join("; ") })
+    }
+}
+
+fn load_into<M: Module + ModuleSnapshot>(mut model: M, file: &str, role: Role, bytes: Vec<u8>) -> Result<M, WeightsError> {
+    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    let result = model
+        .load_from(&mut store)
+        .map_err(|e| WeightsError::NotSafetensors { file: file.into(), detail: e.to_string() })?;
+    check_applied(file, role, result)?;
+    Ok(model)
+}
+
+/// Loads a language model (generator, large or revision) after checking sha256 and tensors.
+pub fn load_language_model(role: Role, entry: &ModelEntry, bytes: Vec<u8>, device: &Device) -> Result<LanguageModel, WeightsError> {
+    verify_sha256(entry, &bytes)?;
+    load_into(LanguageModel::init(&entry.config, device), &entry.file, role, bytes)
+}
+
+/// Loads the reward model after checking sha256 and tensors.
+pub fn load_reward_model(entry: &ModelEntry, bytes: Vec<u8>, device: &Device) -> Result<RewardModel, WeightsError> {
+    verify_sha256(entry, &bytes)?;
+    load_into(RewardModel::init(&entry.config, device), &entry.file, Role::Prm, bytes)
+}
+
+/// Serialises a module to safetensors bytes. Native only: it reads tensors synchronously.
+pub fn to_safetensors<M: ModuleSnapshot>(model: &M, file: &str) -> Result<Vec<u8>, WeightsError> {
+    let mut store = SafetensorsStore::from_bytes(None);
+    model.save_into(&mut store).map_err(|e| WeightsError::Save { file: file.into(), detail: e.to_string() })?;
+    store.get_bytes().map_err(|e| WeightsError::Save { file: file.into(), detail: e.to_string() })
+}
+
+/// A manifest entry describing `bytes` as the weights of `role` with `config`.
+pub fn entry_for(role: Role, config: &ModelConfig, file: &str, bytes: &[u8]) -> ModelEntry {
+    ModelEntry {
+        file: file.into(),
+        config: config.clone(),
+        parameters: role.parameters(config),
+        sha256: sha256_hex(bytes),
+        training: None,
+        metrics: None,
+    }
+}
+
+/// Randomly initialised weights, identical on every device: initialised on the CPU with a
+/// seed, then loaded onto `device` through safetensors.
+pub fn random_language_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<LanguageModel, WeightsError> {
+    let cpu = Device::flex();
+    cpu.seed(seed);
+    let bytes = to_safetensors(&LanguageModel::init(config, &cpu), "random")?;
+    load_into(LanguageModel::init(config, device), "random", Role::Generator, bytes)
+}
+
+/// Randomly initialised reward model, identical on every device (see [`random_language_model`]).
+pub fn random_reward_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<RewardModel, WeightsError> {
+    let cpu = Device::flex();
+    cpu.seed(seed);
+    let bytes = to_safetensors(&RewardModel::init(config, &cpu), "random")?;
+    load_into(RewardModel::init(config, device), "random", Role::Prm, bytes)
+}

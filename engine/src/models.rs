@@ -1,0 +1,72 @@
+//! The set of models a run uses, loaded from shipped weights or randomly initialised.
+
+use crate::model::weights::{self, Manifest, Role, WeightsError};
+use crate::model::{LanguageModel, ModelConfig, RewardModel};
+use crate::task::{ArithmeticChain, Task};
+use burn::tensor::Device;
+
+/// Where the weights came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelSource {
+    /// Trained weights described by a manifest.
+    Trained(Manifest),
+    /// Randomly initialised with this seed (no trained weights available).
+    Random { seed: u64 },
+}
+
+pub struct Models {
+    pub device: Device,
+    pub generator: (LanguageModel, ModelConfig),
+    pub prm: (RewardModel, ModelConfig),
+    pub revision: (LanguageModel, ModelConfig),
+    pub source: ModelSource,
+}
+
+impl Models {
+    /// Randomly initialised generator, PRM and revision model of the default shapes; the same
+    /// weights on every device for one seed.
+    pub fn random(device: &Device, seed: u64) -> Result<Self, WeightsError> {
+        let vocab = ArithmeticChain.tokenizer().vocab_size();
+        let g = Role::Generator.default_config(vocab);
+        let p = Role::Prm.default_config(vocab);
+        let r = Role::Revision.default_config(vocab);
+        Ok(Models {
+            device: device.clone(),
+            generator: (weights::random_language_model(&g, seed, device)?, g),
+            prm: (weights::random_reward_model(&p, seed.wrapping_add(1), device)?, p),
+            revision: (weights::random_language_model(&r, seed.wrapping_add(2), device)?, r),
+            source: ModelSource::Random { seed },
+        })
+    }
+
+    /// Loads generator, PRM and revision model named by `manifest`, reading each file with
+    /// `read` (from disk natively, from the network or a cache in the browser).
+    pub fn from_manifest(manifest: Manifest, mut read: impl FnMut(&str) -> Result<Vec<u8>, WeightsError>, device: &Device) -> Result<Self, WeightsError> {
+        let alphabet = ArithmeticChain.tokenizer().alphabet();
+        if manifest.alphabet != alphabet {
+            return Err(WeightsError::Manifest {
+                file: weights::MANIFEST_FILE.into(),
+                detail: format!("alphabet {:?} does not match the task's {:?}", manifest.alphabet, alphabet),
+            });
+        }
+        let vocab = ArithmeticChain.tokenizer().vocab_size();
+        let lm = |role: Role, read: &mut dyn FnMut(&str) -> Result<Vec<u8>, WeightsError>| -> Result<(LanguageModel, ModelConfig), WeightsError> {
+            let entry = manifest.entry(role)?;
+            check_vocab(entry.config.vocab_size, vocab, &entry.file)?;
+            Ok((weights::load_language_model(role, entry, read(&entry.file)?, device)?, entry.config.clone()))
+        };
+        let generator = lm(Role::Generator, &mut read)?;
+        let revision = lm(Role::Revision, &mut read)?;
+        let entry = manifest.entry(Role::Prm)?;
+        check_vocab(entry.config.vocab_size, vocab, &entry.file)?;
+        let prm = (weights::load_reward_model(entry, read(&entry.file)?, device)?, entry.config.clone());
+        Ok(Models { device: device.clone(), generator, prm, revision, source: ModelSource::Trained(manifest) })
+    }
+}
+
+fn check_vocab(found: usize, expected: usize, file: &str) -> Result<(), WeightsError> {
+    if found != expected {
+        return Err(WeightsError::InvalidConfig { file: file.into(), detail: format!("vocabulary of {found} tokens, the task has {expected}") });
+    }
+    Ok(())
+}
