@@ -36,9 +36,16 @@ pub fn cpu() -> (Device, BackendInfo) {
     (Device::flex(), BackendInfo { kind: "cpu".into(), adapter: "burn flex (CPU)".into(), software: false })
 }
 
-/// Initialises wgpu and describes the adapter it found.
+/// Initialises wgpu (once per process: the runtime cannot be registered twice) and describes
+/// the adapter it found.
 #[cfg(not(target_family = "wasm"))]
 pub fn wgpu() -> Result<(Device, BackendInfo), BackendError> {
+    static WGPU: std::sync::OnceLock<Result<(Device, BackendInfo), BackendError>> = std::sync::OnceLock::new();
+    WGPU.get_or_init(init_wgpu).clone()
+}
+
+#[cfg(not(target_family = "wasm"))]
+fn init_wgpu() -> Result<(Device, BackendInfo), BackendError> {
     // Adapter discovery can panic inside drivers; treat that as "no adapter".
     let result = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
     match result {

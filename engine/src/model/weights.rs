@@ -4,7 +4,7 @@
 
 use super::{LanguageModel, ModelConfig, RewardModel};
 use burn::module::Module;
-use burn::store::{ApplyResult, ModuleSnapshot, SafetensorsStore};
+use burn::store::{ApplyResult, ModuleSnapshot, SafetensorsStore, SafetensorsStoreError};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -136,6 +136,16 @@ pub fn verify_sha256(entry: &ModelEntry, bytes: &[u8]) -> Result<(), WeightsErro
     Ok(())
 }
 
+/// Keeps long library messages (one entry per tensor) readable.
+fn shorten(detail: &str) -> String {
+    const MAX: usize = 400;
+    if detail.chars().count() <= MAX {
+        detail.to_string()
+    } else {
+        format!("{}…", detail.chars().take(MAX).collect::<String>())
+    }
+}
+
 fn check_applied(file: &str, role: Role, result: ApplyResult) -> Result<(), WeightsError> {
     let mut problems = Vec::new();
     if !result.errors.is_empty() {
@@ -156,9 +166,13 @@ fn check_applied(file: &str, role: Role, result: ApplyResult) -> Result<(), Weig
 
 fn load_into<M: Module + ModuleSnapshot>(mut model: M, file: &str, role: Role, bytes: Vec<u8>) -> Result<M, WeightsError> {
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| WeightsError::NotSafetensors { file: file.into(), detail: e.to_string() })?;
+    let result = model.load_from(&mut store).map_err(|e| match e {
+        // burn-store reports tensors of the wrong shape as a failed validation.
+        SafetensorsStoreError::ValidationFailed(detail) => {
+            WeightsError::TensorMismatch { file: file.into(), role: role.name(), detail: shorten(&detail) }
+        }
+        other => WeightsError::NotSafetensors { file: file.into(), detail: shorten(&other.to_string()) },
+    })?;
     check_applied(file, role, result)?;
     Ok(model)
 }
@@ -194,19 +208,29 @@ pub fn entry_for(role: Role, config: &ModelConfig, file: &str, bytes: &[u8]) -> 
     }
 }
 
+/// The CPU backend's random generator is global: seeding and initialising must not interleave
+/// between threads, or the same seed would give different weights.
+static RANDOM_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Randomly initialised weights, identical on every device: initialised on the CPU with a
 /// seed, then loaded onto `device` through safetensors.
 pub fn random_language_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<LanguageModel, WeightsError> {
-    let cpu = Device::flex();
-    cpu.seed(seed);
-    let bytes = to_safetensors(&LanguageModel::init(config, &cpu), "random")?;
+    let bytes = {
+        let _seeded = RANDOM_INIT.lock().unwrap_or_else(|e| e.into_inner());
+        let cpu = Device::flex();
+        cpu.seed(seed);
+        to_safetensors(&LanguageModel::init(config, &cpu), "random")?
+    };
     load_into(LanguageModel::init(config, device), "random", Role::Generator, bytes)
 }
 
 /// Randomly initialised reward model, identical on every device (see [`random_language_model`]).
 pub fn random_reward_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<RewardModel, WeightsError> {
-    let cpu = Device::flex();
-    cpu.seed(seed);
-    let bytes = to_safetensors(&RewardModel::init(config, &cpu), "random")?;
+    let bytes = {
+        let _seeded = RANDOM_INIT.lock().unwrap_or_else(|e| e.into_inner());
+        let cpu = Device::flex();
+        cpu.seed(seed);
+        to_safetensors(&RewardModel::init(config, &cpu), "random")?
+    };
     load_into(RewardModel::init(config, device), "random", Role::Prm, bytes)
 }
