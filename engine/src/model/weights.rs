@@ -212,25 +212,23 @@ pub fn entry_for(role: Role, config: &ModelConfig, file: &str, bytes: &[u8]) -> 
 /// between threads, or the same seed would give different weights.
 static RANDOM_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Safetensors of a module initialised on the CPU from `seed`.
+fn seeded_safetensors<M: ModuleSnapshot>(seed: u64, init: impl FnOnce(&Device) -> M) -> Result<Vec<u8>, WeightsError> {
+    let _seeded = RANDOM_INIT.lock().unwrap_or_else(|e| e.into_inner());
+    let cpu = Device::flex();
+    cpu.seed(seed);
+    to_safetensors(&init(&cpu), "random")
+}
+
 /// Randomly initialised weights, identical on every device: initialised on the CPU with a
 /// seed, then loaded onto `device` through safetensors.
 pub fn random_language_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<LanguageModel, WeightsError> {
-    let bytes = {
-        let _seeded = RANDOM_INIT.lock().unwrap_or_else(|e| e.into_inner());
-        let cpu = Device::flex();
-        cpu.seed(seed);
-        to_safetensors(&LanguageModel::init(config, &cpu), "random")?
-    };
+    let bytes = seeded_safetensors(seed, |cpu| LanguageModel::init(config, cpu))?;
     load_into(LanguageModel::init(config, device), "random", Role::Generator, bytes)
 }
 
 /// Randomly initialised reward model, identical on every device (see [`random_language_model`]).
 pub fn random_reward_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<RewardModel, WeightsError> {
-    let bytes = {
-        let _seeded = RANDOM_INIT.lock().unwrap_or_else(|e| e.into_inner());
-        let cpu = Device::flex();
-        cpu.seed(seed);
-        to_safetensors(&RewardModel::init(config, &cpu), "random")?
-    };
+    let bytes = seeded_safetensors(seed, |cpu| RewardModel::init(config, cpu))?;
     load_into(RewardModel::init(config, device), "random", Role::Prm, bytes)
 }
