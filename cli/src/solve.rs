@@ -173,7 +173,11 @@ pub fn solve(a: SolveArgs) -> Result<()> {
     let models = models::load(&a.models, &device)?;
     eprintln!("backend: {} ({})", backend.kind, backend.adapter);
     eprintln!("models:  {}", models::describe(&models));
-    eprintln!("problem: {}   (level {}, operations left to right)", task.display(&problem), task.level_of(&problem).get());
+    let level = match &a.problem {
+        Some(_) => format!("estimated level {}", task.level_of(&problem).get()),
+        None => format!("level {}, problem {} of seed {}", a.level, a.index, a.problem_seed),
+    };
+    eprintln!("problem: {}   ({level}; operations apply left to right)", task.display(&problem));
     eprintln!("strategy: {} costing {} generations", strategy.name(), strategy.cost());
 
     let bar = ProgressBar::new(strategy.cost());
@@ -213,7 +217,7 @@ pub fn solve(a: SolveArgs) -> Result<()> {
         let out = serde_json::json!({
             "problem": task.display(&problem),
             "expression": problem.expression(),
-            "level": task.level_of(&problem).get(),
+            "level": if a.problem.is_some() { task.level_of(&problem).get() } else { a.level },
             "backend": backend,
             "models": models::describe(&models),
             "strategy": strategy,

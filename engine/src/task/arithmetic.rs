@@ -312,22 +312,31 @@ impl Task for ArithmeticChain {
     }
 
     fn level_of(&self, p: &ChainProblem) -> Level {
-        let n = p.ops.len();
-        let max_operand = p.ops.iter().map(|o| o.1).chain([p.start]).max().unwrap_or(0);
-        let has_mul = p.ops.iter().any(|o| o.0 == Op::Mul);
-        let has_sub = p.ops.iter().any(|o| o.0 == Op::Sub);
-        let level = if n >= 5 || max_operand >= 100 {
-            5
-        } else if n >= 4 || (has_mul && max_operand > 50) {
-            4
-        } else if has_mul || n >= 3 && max_operand > 20 {
-            3
-        } else if has_sub || n >= 3 || max_operand > 9 {
-            2
-        } else {
-            1
+        // The lowest level whose generator draws chains of this length, operand size and
+        // operator mix (see `spec`); each criterion gives a level and the hardest one counts.
+        let by_ops = match p.ops.len() {
+            0..=2 => 1,
+            3 => 2,
+            4 => 3,
+            5 => 4,
+            _ => 5,
         };
-        Level(level)
+        let largest = p.ops.iter().filter(|o| o.0 != Op::Mul).map(|o| o.1).chain([p.start]).max().unwrap_or(0);
+        let by_size = match largest {
+            0..=9 => 1,
+            10..=30 => 2,
+            31..=60 => 3,
+            61..=99 => 4,
+            _ => 5,
+        };
+        let by_mix = match p.ops.iter().filter(|o| o.0 == Op::Mul).map(|o| o.1).max() {
+            Some(m) if m > 12 => 5,
+            Some(m) if m > 9 => 4,
+            Some(_) => 3,
+            None if p.ops.iter().any(|o| o.0 == Op::Sub) => 2,
+            None => 1,
+        };
+        Level(by_ops.max(by_size).max(by_mix))
     }
 
     fn prompt(&self, p: &ChainProblem) -> String {
@@ -429,6 +438,17 @@ mod tests {
         let l5: Vec<_> = (0..50).map(|i| t.generate(Level::new(5).unwrap(), 1, i)).collect();
         assert!(l5.iter().all(|p| p.ops.len() >= 5 && p.start >= 100));
         assert!(l5.iter().any(|p| p.ops.iter().any(|o| o.0 == Op::Mul)));
+    }
+
+    #[test]
+    fn estimated_level_never_exceeds_the_generated_one() {
+        let t = task();
+        for level in Level::ALL {
+            let estimates: Vec<Level> = (0..200).map(|i| t.level_of(&t.generate(level, 5, i))).collect();
+            assert!(estimates.iter().all(|&e| e <= level), "{level:?}: {estimates:?}");
+            let exact = estimates.iter().filter(|&&e| e == level).count();
+            assert!(exact >= 100, "{level:?}: only {exact}/200 estimated exactly");
+        }
     }
 
     #[test]
