@@ -14,15 +14,24 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
-# Debian's binaryen (108) breaks wasm-bindgen output; npm's binaryen works. Without it, trunk
-# skips wasm-opt only if none is on PATH, so put the good one first when we can.
+# Release builds run wasm-opt, pinned in Trunk.toml to binaryen 132 from npm (Debian's 108
+# breaks wasm-bindgen output, and trunk cannot download one here). Without npm, build and
+# serve an unoptimised debug build instead.
 if command -v npm >/dev/null && [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
-  (mkdir -p .tools && cd .tools && npm init -y >/dev/null && npm install --silent binaryen@132 >/dev/null) || echo "note: binaryen not installed; the build is not wasm-opt optimised"
+  mkdir -p .tools
+  [ -f .tools/package.json ] || echo '{"name":"ponder-build-tools","private":true}' > .tools/package.json
+  (cd .tools && npm install --silent binaryen@132) || echo "note: could not install binaryen from npm"
 fi
-[ -x .tools/node_modules/.bin/wasm-opt ] && export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+mode=()
+if [ -x .tools/node_modules/.bin/wasm-opt ]; then
+  export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+  mode=(--release)
+else
+  echo "note: no wasm-opt available: serving an unoptimised debug build"
+fi
 
-trunk build --release "$@"
+trunk build "${mode[@]}" "$@"
 wasm=$(ls dist/*.wasm | head -n 1)
-echo "release wasm: $(du -h "$wasm" | cut -f1) ($(gzip -9 -c "$wasm" | wc -c | awk '{printf "%.2f MB", $1/1048576}') gzipped)"
+echo "wasm: $(du -h "$wasm" | cut -f1) ($(gzip -9 -c "$wasm" | wc -c | awk '{printf "%.2f MB", $1/1048576}') gzipped)"
 echo "serving the demo at http://127.0.0.1:8080/"
-exec trunk serve --release "$@"
+exec trunk serve "${mode[@]}" "$@"

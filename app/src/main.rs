@@ -43,7 +43,7 @@ fn App() -> impl IntoView {
                 {move || match parsed() {
                     Ok(p) => view! {
                         <div class="solution">
-                            <p>{format!("{}  (level {})", task.display(&p), task.level_of(&p).get())}</p>
+                            <p>{format!("{}  (estimated level {})", task.display(&p), task.level_of(&p).get())}</p>
                             <pre>{task.reference_solution(&p)}</pre>
                         </div>
                     }.into_any(),
