@@ -173,11 +173,13 @@ pub fn solve(a: SolveArgs) -> Result<()> {
     let models = models::load(&a.models, &device)?;
     eprintln!("backend: {} ({})", backend.kind, backend.adapter);
     eprintln!("models:  {}", models::describe(&models));
-    let level = match &a.problem {
-        Some(_) => format!("estimated level {}", task.level_of(&problem).get()),
-        None => format!("level {}, problem {} of seed {}", a.level, a.index, a.problem_seed),
+    // Generated problems have the level asked for; typed ones get the task's estimate.
+    let level = if a.problem.is_some() { task.level_of(&problem).get() } else { a.level };
+    let level_text = match &a.problem {
+        Some(_) => format!("estimated level {level}"),
+        None => format!("level {level}, problem {} of seed {}", a.index, a.problem_seed),
     };
-    eprintln!("problem: {}   ({level}; operations apply left to right)", task.display(&problem));
+    eprintln!("problem: {}   ({level_text}; operations apply left to right)", task.display(&problem));
     eprintln!("strategy: {} costing {} generations", strategy.name(), strategy.cost());
 
     let bar = ProgressBar::new(strategy.cost());
@@ -217,7 +219,7 @@ pub fn solve(a: SolveArgs) -> Result<()> {
         let out = serde_json::json!({
             "problem": task.display(&problem),
             "expression": problem.expression(),
-            "level": if a.problem.is_some() { task.level_of(&problem).get() } else { a.level },
+            "level": level,
             "backend": backend,
             "models": models::describe(&models),
             "strategy": strategy,
