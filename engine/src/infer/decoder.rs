@@ -215,6 +215,10 @@ impl<'m> Decoder<'m> {
             } else if stop == StopAt::StepEnd && id == self.step_end {
                 self.states[i] = State::Parked;
             }
+            // The per-step limit counts tokens since the last newline, whatever the stop mode.
+            if id == self.step_end {
+                self.step_tokens[i] = 0;
+            }
         }
         Ok(())
     }
