@@ -9,5 +9,8 @@ pub mod task;
 pub mod search;
 pub mod models;
 pub mod solve;
+pub mod eval;
+#[cfg(feature = "train")]
+pub mod train;
 
 pub use burn::tensor::Device;

@@ -20,6 +20,16 @@ impl LanguageModel {
         }
     }
 
+    /// The generator's body, to start another model (the PRM) from it.
+    pub fn into_body(self) -> TransformerBody {
+        self.body
+    }
+
+    /// This model with room for `max_len` positions (see [`TransformerBody::with_max_len`]).
+    pub fn with_max_len(self, max_len: usize, device: &Device) -> Self {
+        LanguageModel { body: self.body.with_max_len(max_len, device), head: self.head }
+    }
+
     /// Logits [B, T, V] for every position (no cache).
     pub fn forward(&self, tokens: Tensor<2, Int>, positions: Tensor<2, Int>, mask: Tensor<4>) -> Tensor<3> {
         self.head.forward(self.body.forward(tokens, positions, mask, None))

@@ -20,6 +20,11 @@ impl RewardModel {
         }
     }
 
+    /// A reward model on a trained body (the study starts its PRM from the base model).
+    pub fn from_body(body: TransformerBody, config: &ModelConfig, device: &Device) -> Self {
+        RewardModel { body, head: LinearConfig::new(config.d_model, 1).init(device) }
+    }
+
     /// Raw scores (logits) [B, T] at every position.
     pub fn logits(&self, tokens: Tensor<2, Int>, positions: Tensor<2, Int>, mask: Tensor<4>) -> Tensor<2> {
         let hidden = self.body.forward(tokens, positions, mask, None);

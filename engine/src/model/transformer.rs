@@ -98,6 +98,21 @@ impl TransformerBody {
         }
     }
 
+    /// The same body with room for `max_len` positions: the trained position embeddings are
+    /// kept and new ones start small and random (the revision model starts from the generator).
+    pub fn with_max_len(mut self, max_len: usize, device: &Device) -> Self {
+        let old = self.positions.weight.val();
+        let [n, d] = old.dims();
+        if max_len > n {
+            let std = old.clone().var(0).mean().sqrt().into_scalar::<f32>() as f64;
+            let extra = Tensor::<2>::random([max_len - n, d], burn::tensor::Distribution::Normal(0.0, std.max(1e-3)), device);
+            // A fresh leaf: the optimiser tracks the new parameter, not the concatenation.
+            let weight = Tensor::cat(vec![old.detach(), extra], 0).detach();
+            self.positions.weight = burn::module::Param::from_tensor(weight);
+        }
+        self
+    }
+
     /// Hidden states [B, T, d] for `tokens` at `positions` (both [B, T]); see
     /// [`Attention`] for the mask's shape. With a cache, keys and values are written at
     /// slots `start..start + T` and attention reads slots `0..start + T`.

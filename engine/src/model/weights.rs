@@ -15,32 +15,35 @@ pub const MANIFEST_FORMAT: u32 = 1;
 
 /// The roles models play. Each role has one entry in the manifest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     Generator,
     Large,
     Prm,
+    /// The PRM variant trained on the exact checker's hard labels (for comparison).
+    PrmHard,
     Revision,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Generator, Role::Large, Role::Prm, Role::Revision];
+    pub const ALL: [Role; 5] = [Role::Generator, Role::Large, Role::Prm, Role::PrmHard, Role::Revision];
     pub fn name(self) -> &'static str {
         match self {
             Role::Generator => "generator",
             Role::Large => "large",
             Role::Prm => "prm",
+            Role::PrmHard => "prm_hard",
             Role::Revision => "revision",
         }
     }
     pub fn is_reward_model(self) -> bool {
-        self == Role::Prm
+        matches!(self, Role::Prm | Role::PrmHard)
     }
     pub fn default_config(self, vocab_size: usize) -> ModelConfig {
         match self {
             Role::Generator => ModelConfig::small(vocab_size),
             Role::Large => ModelConfig::large(vocab_size),
-            Role::Prm => ModelConfig::prm(vocab_size),
+            Role::Prm | Role::PrmHard => ModelConfig::prm(vocab_size),
             Role::Revision => ModelConfig::revision(vocab_size),
         }
     }
@@ -146,7 +149,7 @@ fn shorten(detail: &str) -> String {
     }
 }
 
-fn check_applied(file: &str, role: Role, result: ApplyResult) -> Result<(), WeightsError> {
+fn check_applied(file: &str, role: &'static str, result: ApplyResult) -> Result<(), WeightsError> {
     let mut problems = Vec::new();
     if !result.errors.is_empty() {
         problems.push(format!("{} mismatched: {}", result.errors.len(), result.errors.iter().map(|e| format!("{e:?}")).take(3).collect::<Vec<_>>().join("; ")));
@@ -160,16 +163,16 @@ fn check_applied(file: &str, role: Role, result: ApplyResult) -> Result<(), Weig
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(WeightsError::TensorMismatch { file: file.into(), role: role.name(), detail: problems.join("; ") })
+        Err(WeightsError::TensorMismatch { file: file.into(), role, detail: problems.join("; ") })
     }
 }
 
-fn load_into<M: Module + ModuleSnapshot>(mut model: M, file: &str, role: Role, bytes: Vec<u8>) -> Result<M, WeightsError> {
+fn load_into<M: Module + ModuleSnapshot>(mut model: M, file: &str, role: &'static str, bytes: Vec<u8>) -> Result<M, WeightsError> {
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let result = model.load_from(&mut store).map_err(|e| match e {
         // burn-store reports tensors of the wrong shape as a failed validation.
         SafetensorsStoreError::ValidationFailed(detail) => {
-            WeightsError::TensorMismatch { file: file.into(), role: role.name(), detail: shorten(&detail) }
+            WeightsError::TensorMismatch { file: file.into(), role, detail: shorten(&detail) }
         }
         other => WeightsError::NotSafetensors { file: file.into(), detail: shorten(&other.to_string()) },
     })?;
@@ -180,13 +183,19 @@ fn load_into<M: Module + ModuleSnapshot>(mut model: M, file: &str, role: Role, b
 /// Loads a language model (generator, large or revision) after checking sha256 and tensors.
 pub fn load_language_model(role: Role, entry: &ModelEntry, bytes: Vec<u8>, device: &Device) -> Result<LanguageModel, WeightsError> {
     verify_sha256(entry, &bytes)?;
-    load_into(LanguageModel::init(&entry.config, device), &entry.file, role, bytes)
+    load_into(LanguageModel::init(&entry.config, device), &entry.file, role.name(), bytes)
 }
 
 /// Loads the reward model after checking sha256 and tensors.
 pub fn load_reward_model(entry: &ModelEntry, bytes: Vec<u8>, device: &Device) -> Result<RewardModel, WeightsError> {
     verify_sha256(entry, &bytes)?;
-    load_into(RewardModel::init(&entry.config, device), &entry.file, Role::Prm, bytes)
+    load_into(RewardModel::init(&entry.config, device), &entry.file, Role::Prm.name(), bytes)
+}
+
+/// Loads weights into `model` without a manifest (training checkpoints), still checking
+/// that every tensor matches.
+pub fn load_unchecked<M: Module + ModuleSnapshot>(model: M, file: &str, bytes: Vec<u8>) -> Result<M, WeightsError> {
+    load_into(model, file, "checkpointed", bytes)
 }
 
 /// Serialises a module to safetensors bytes. Native only: it reads tensors synchronously.
@@ -224,11 +233,11 @@ fn seeded_safetensors<M: ModuleSnapshot>(seed: u64, init: impl FnOnce(&Device) -
 /// seed, then loaded onto `device` through safetensors.
 pub fn random_language_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<LanguageModel, WeightsError> {
     let bytes = seeded_safetensors(seed, |cpu| LanguageModel::init(config, cpu))?;
-    load_into(LanguageModel::init(config, device), "random", Role::Generator, bytes)
+    load_into(LanguageModel::init(config, device), "random", "language", bytes)
 }
 
 /// Randomly initialised reward model, identical on every device (see [`random_language_model`]).
 pub fn random_reward_model(config: &ModelConfig, seed: u64, device: &Device) -> Result<RewardModel, WeightsError> {
     let bytes = seeded_safetensors(seed, |cpu| RewardModel::init(config, cpu))?;
-    load_into(RewardModel::init(config, device), "random", Role::Prm, bytes)
+    load_into(RewardModel::init(config, device), "random", "reward", bytes)
 }

@@ -43,7 +43,7 @@ impl Revisions {
 
     /// The revision model's context: start token, problem, then the kept attempts each
     /// followed by the revision marker.
-    fn context(prompt: &[Token], attempts: &[Vec<Token>], max_context: usize) -> Vec<Token> {
+    pub fn context(prompt: &[Token], attempts: &[Vec<Token>], max_context: usize) -> Vec<Token> {
         let mut first = attempts.len().saturating_sub(ATTEMPTS_IN_CONTEXT);
         let len = |from: usize| prompt.len() + attempts[from..].iter().map(|a| a.len() + 1).sum::<usize>();
         while first < attempts.len() && len(first) + ATTEMPT_ROOM > max_context {

@@ -131,7 +131,7 @@ fn mix_seed(mut x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-pub(crate) fn derive_seed(parts: &[u64]) -> u64 {
+pub fn derive_seed(parts: &[u64]) -> u64 {
     parts.iter().fold(0x5eed_u64, |acc, &p| mix_seed(acc ^ mix_seed(p)))
 }
 

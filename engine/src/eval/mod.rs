@@ -1,0 +1,398 @@
+//! Evaluation of the trained models on held-out problems: sampled and greedy pass@1 per
+//! level, the larger model's greedy pass@1, the PRM's step-level AUROC, the revision model's
+//! gain over its first attempt, and best-of-16 selection (majority and PRM-weighted).
+
+mod auroc;
+mod generate;
+
+pub use auroc::auroc;
+pub use generate::{GENERATION_BATCH, generate_all};
+
+use crate::infer::{CancelToken, InferError, PrmScorer, Row, RowStart, ScoreItem, Scorer};
+use crate::model::{LanguageModel, ModelConfig, RewardModel};
+use crate::search::revisions::Revisions;
+use crate::search::{Candidate, Selection, select};
+use crate::task::arithmetic::derive_seed;
+use crate::task::{ArithmeticChain, ChainProblem, Level, StepGrade, Task, Token, Tokenizer};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
+
+/// Seed of the held-out problems; training never draws them (see [`is_heldout`]).
+pub const HELDOUT_SEED: u64 = 0x5EED_7E57;
+/// Held-out problems reserved per level (evaluation and experiments draw from these).
+pub const HELDOUT_PER_LEVEL: usize = 400;
+/// The temperature the strategies sample at.
+pub const SAMPLING_TEMPERATURE: f32 = 0.8;
+
+/// The first `count` held-out problems of `level`.
+pub fn heldout(level: Level, count: usize) -> Vec<ChainProblem> {
+    (0..count.min(HELDOUT_PER_LEVEL) as u64).map(|i| ArithmeticChain.generate(level, HELDOUT_SEED, i)).collect()
+}
+
+/// Whether training must skip `problem`. Level 1 is exempt: it has only 810 distinct
+/// problems, so the held-out ones would be most of it; its numbers measure recall, not
+/// generalisation.
+pub fn is_heldout(problem: &ChainProblem) -> bool {
+    static SET: OnceLock<HashSet<String>> = OnceLock::new();
+    let set = SET.get_or_init(|| {
+        Level::ALL[1..].iter().flat_map(|&l| heldout(l, HELDOUT_PER_LEVEL)).map(|p| p.expression()).collect()
+    });
+    ArithmeticChain.level_of(problem) > Level::ALL[0] && set.contains(&problem.expression())
+}
+
+/// The start token and the problem, as every model reads it.
+pub fn prompt_tokens(problem: &ChainProblem) -> Vec<Token> {
+    let tokenizer = ArithmeticChain.tokenizer();
+    let mut t = vec![Tokenizer::BOS];
+    t.extend(tokenizer.encode(&ArithmeticChain.prompt(problem)).expect("prompts use the task's alphabet"));
+    t
+}
+
+/// The text of a generated row (without the end token); tokens outside the alphabet become '?'.
+pub fn row_text(row: &Row) -> String {
+    let tokenizer = ArithmeticChain.tokenizer();
+    row.generated().iter().filter(|&&t| t != Tokenizer::EOS).map(|&t| tokenizer.char_of(t).unwrap_or('?')).collect()
+}
+
+/// How many problems and samples an evaluation draws.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalSize {
+    pub problems_per_level: usize,
+    /// Samples per problem for pass@1, the PRM's AUROC and best-of-N selection.
+    pub samples_per_problem: usize,
+    /// Revision chains per problem (each of 5 attempts).
+    pub revision_chains: usize,
+    pub seed: u64,
+}
+
+impl EvalSize {
+    pub fn full() -> Self {
+        EvalSize { problems_per_level: 100, samples_per_problem: 16, revision_chains: 4, seed: 7 }
+    }
+    pub fn quick() -> Self {
+        EvalSize { problems_per_level: 24, samples_per_problem: 16, revision_chains: 2, seed: 7 }
+    }
+}
+
+/// The models an evaluation reads; missing ones skip their section.
+pub struct EvalModels<'a> {
+    pub generator: (&'a LanguageModel, &'a ModelConfig),
+    pub large: Option<(&'a LanguageModel, &'a ModelConfig)>,
+    pub prm: Option<(&'a RewardModel, &'a ModelConfig)>,
+    pub prm_hard: Option<(&'a RewardModel, &'a ModelConfig)>,
+    pub revision: Option<(&'a LanguageModel, &'a ModelConfig)>,
+}
+
+pub type PerLevel = BTreeMap<String, f64>;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorEval {
+    pub pass_at_1: PerLevel,
+    pub greedy: PerLevel,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LargeEval {
+    pub params_ratio: f64,
+    pub greedy: PerLevel,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrmEval {
+    /// Soft (Monte-Carlo) labels, the shipped PRM.
+    pub auroc: f64,
+    /// The variant trained on the exact checker's hard labels.
+    pub auroc_hard_labels: Option<f64>,
+    pub steps_scored: usize,
+    pub correct_steps: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevisionEval {
+    /// Pass@1 of the first attempt, levels 1–3.
+    pub first: f64,
+    /// Pass@1 of the attempt after 4 revisions (the 5th), levels 1–3.
+    pub after_4: f64,
+    pub by_attempt: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelectionEval {
+    pub pass_at_1: f64,
+    pub majority_16: f64,
+    pub weighted_16: f64,
+    pub levels: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub generator: GeneratorEval,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub large: Option<LargeEval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prm: Option<PrmEval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<RevisionEval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionEval>,
+    pub size: EvalSize,
+    pub seconds: f64,
+    /// A few sampled solutions per level, as the generator wrote them (problem, text, correct).
+    pub examples: Vec<(u8, String, String, bool)>,
+}
+
+/// Reports which part of an evaluation is running, and how far it is.
+pub trait EvalProgress {
+    fn phase(&mut self, label: &str, total: u64);
+    fn done(&mut self, done: u64);
+}
+
+/// One sampled solution of a problem, graded.
+struct Graded {
+    level: Level,
+    problem: usize,
+    row: Row,
+    correct: bool,
+}
+
+fn level_key(level: Level) -> String {
+    level.get().to_string()
+}
+
+/// Runs the evaluation on `device`.
+pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device, progress: &mut dyn EvalProgress, cancel: &CancelToken) -> Result<EvalReport, InferError> {
+    let started = web_time_now();
+    let task = ArithmeticChain;
+    let tokenizer = task.tokenizer();
+    let problems: Vec<(Level, ChainProblem)> =
+        Level::ALL.iter().flat_map(|&l| heldout(l, size.problems_per_level).into_iter().map(move |p| (l, p))).collect();
+    let mut report = EvalReport { size: size.clone(), ..EvalReport::default() };
+
+    // Sampled solutions: pass@1, and the material for the PRM and selection sections.
+    let (g_model, g_config) = models.generator;
+    let starts: Vec<RowStart> = problems
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, p))| {
+            let ctx = prompt_tokens(p);
+            (0..size.samples_per_problem).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[size.seed, i as u64, s as u64]) })
+        })
+        .collect();
+    progress.phase("generator: sampling", starts.len() as u64);
+    let rows = generate_all(g_model, g_config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| progress.done(d as u64)).await?;
+    let graded: Vec<Graded> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(k, row)| {
+            let i = k / size.samples_per_problem;
+            let (level, p) = &problems[i];
+            let correct = task.grade(p, &row_text(&row)).answer_correct;
+            Graded { level: *level, problem: i, row, correct }
+        })
+        .collect();
+    for &level in &Level::ALL {
+        let of_level: Vec<&Graded> = graded.iter().filter(|g| g.level == level).collect();
+        for g in of_level.iter().step_by(size.samples_per_problem.max(1)).take(2) {
+            report.examples.push((level.get(), problems[g.problem].1.expression(), row_text(&g.row), g.correct));
+        }
+        report.generator.pass_at_1.insert(level_key(level), fraction(of_level.iter().map(|g| g.correct)));
+    }
+
+    report.generator.greedy = greedy_pass(g_model, g_config, &problems, device, "generator: greedy", progress, cancel).await?;
+    if let Some((l_model, l_config)) = models.large {
+        let greedy = greedy_pass(l_model, l_config, &problems, device, "large: greedy", progress, cancel).await?;
+        report.large = Some(LargeEval { params_ratio: l_config.lm_params() as f64 / g_config.lm_params() as f64, greedy });
+    }
+
+    if let Some((p_model, p_config)) = models.prm {
+        progress.phase("prm: scoring", graded.len() as u64);
+        let scores = score_all(p_model, p_config, &graded, device, progress).await?;
+        let (auroc_soft, steps, correct_steps) = step_auroc(&problems, &graded, &scores);
+        let auroc_hard = match models.prm_hard {
+            Some((h_model, h_config)) => {
+                progress.phase("prm (hard labels): scoring", graded.len() as u64);
+                let hard = score_all(h_model, h_config, &graded, device, progress).await?;
+                Some(step_auroc(&problems, &graded, &hard).0)
+            }
+            None => None,
+        };
+        report.prm = Some(PrmEval { auroc: auroc_soft, auroc_hard_labels: auroc_hard, steps_scored: steps, correct_steps });
+
+        // Best-of-N selection on levels 2–4 over the same samples.
+        let mut n = 0usize;
+        let (mut pass, mut majority, mut weighted) = (0.0, 0usize, 0usize);
+        for (i, (level, p)) in problems.iter().enumerate() {
+            if !(2..=4).contains(&level.get()) {
+                continue;
+            }
+            let candidates: Vec<Candidate> = graded
+                .iter()
+                .zip(&scores)
+                .filter(|(g, _)| g.problem == i)
+                .map(|(g, s)| Candidate {
+                    sample: 0,
+                    text: String::new(),
+                    answer: task.answer_of(&row_text(&g.row)),
+                    step_scores: Vec::new(),
+                    score: s.last().copied().unwrap_or(0.0),
+                    correct: g.correct,
+                })
+                .collect();
+            let truth = task.true_answer(p);
+            pass += fraction(candidates.iter().map(|c| c.correct));
+            majority += (select(&candidates, Selection::Majority).0.as_deref() == Some(truth.as_str())) as usize;
+            weighted += (select(&candidates, Selection::Weighted).0.as_deref() == Some(truth.as_str())) as usize;
+            n += 1;
+        }
+        let n = n.max(1) as f64;
+        report.selection = Some(SelectionEval {
+            pass_at_1: pass / n,
+            majority_16: majority as f64 / n,
+            weighted_16: weighted as f64 / n,
+            levels: "2-4".into(),
+        });
+    }
+
+    if let Some((r_model, r_config)) = models.revision {
+        report.revision = Some(revision_gain(r_model, r_config, &problems, size, device, progress, cancel).await?);
+    }
+    report.seconds = web_time_now() - started;
+    Ok(report)
+}
+
+fn web_time_now() -> f64 {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    }
+    #[cfg(target_family = "wasm")]
+    {
+        0.0
+    }
+}
+
+fn fraction(it: impl Iterator<Item = bool>) -> f64 {
+    let (mut yes, mut n) = (0usize, 0usize);
+    for b in it {
+        yes += b as usize;
+        n += 1;
+    }
+    if n == 0 { 0.0 } else { yes as f64 / n as f64 }
+}
+
+async fn greedy_pass(
+    model: &LanguageModel,
+    config: &ModelConfig,
+    problems: &[(Level, ChainProblem)],
+    device: &Device,
+    label: &str,
+    progress: &mut dyn EvalProgress,
+    cancel: &CancelToken,
+) -> Result<PerLevel, InferError> {
+    let task = ArithmeticChain;
+    let starts: Vec<RowStart> = problems.iter().map(|(_, p)| RowStart { context: prompt_tokens(p), seed: 0 }).collect();
+    progress.phase(label, starts.len() as u64);
+    let rows = generate_all(model, config, &task.tokenizer(), device, starts, 0.0, cancel, &mut |d| progress.done(d as u64)).await?;
+    let mut out = PerLevel::new();
+    for &level in &Level::ALL {
+        let correct = problems.iter().zip(&rows).filter(|((l, _), _)| *l == level).map(|((_, p), r)| task.grade(p, &row_text(r)).answer_correct);
+        out.insert(level_key(level), fraction(correct));
+    }
+    Ok(out)
+}
+
+async fn score_all(model: &RewardModel, config: &ModelConfig, graded: &[Graded], device: &Device, progress: &mut dyn EvalProgress) -> Result<Vec<Vec<f32>>, InferError> {
+    let tokenizer = ArithmeticChain.tokenizer();
+    let mut scorer = PrmScorer::new(model, config, &tokenizer, device);
+    let mut out = Vec::with_capacity(graded.len());
+    for chunk in graded.chunks(256) {
+        let items: Vec<ScoreItem> = chunk
+            .iter()
+            .map(|g| ScoreItem { context: g.row.tokens[..g.row.context_len].to_vec(), solution: g.row.generated().to_vec() })
+            .collect();
+        out.extend(scorer.score(&items).await?);
+        progress.done(out.len() as u64);
+    }
+    Ok(out)
+}
+
+/// Step labels by the exact checker: each step line's grade, and the answer's correctness at
+/// the end token. Returns (auroc, steps, correct steps).
+fn step_auroc(problems: &[(Level, ChainProblem)], graded: &[Graded], scores: &[Vec<f32>]) -> (f64, usize, usize) {
+    let (mut s, mut y) = (Vec::new(), Vec::new());
+    for (g, sc) in graded.iter().zip(scores) {
+        let labels = step_labels(&problems[g.problem].1, &g.row);
+        for (score, label) in sc.iter().zip(labels) {
+            s.push(*score);
+            y.push(label);
+        }
+    }
+    let correct = y.iter().filter(|&&b| b).count();
+    (auroc(&s, &y).unwrap_or(0.5), y.len(), correct)
+}
+
+/// One exact label per scored position of a generated row (each newline, then the end token
+/// if present): a step is correct when its line is right and every earlier line was.
+pub fn step_labels(problem: &ChainProblem, row: &Row) -> Vec<bool> {
+    let task = ArithmeticChain;
+    let text = row_text(row);
+    let grade = task.grade(problem, &text);
+    let step_end = task.tokenizer().step_end();
+    let mut labels = Vec::new();
+    let mut on_track = true;
+    let mut line = 0;
+    for &t in row.generated() {
+        if t == step_end {
+            on_track &= grade.steps.get(line) == Some(&StepGrade::Correct);
+            labels.push(on_track);
+            line += 1;
+        } else if t == Tokenizer::EOS {
+            labels.push(grade.answer_correct);
+        }
+    }
+    labels
+}
+
+async fn revision_gain(
+    model: &LanguageModel,
+    config: &ModelConfig,
+    problems: &[(Level, ChainProblem)],
+    size: &EvalSize,
+    device: &Device,
+    progress: &mut dyn EvalProgress,
+    cancel: &CancelToken,
+) -> Result<RevisionEval, InferError> {
+    const ATTEMPTS: usize = 5;
+    let task = ArithmeticChain;
+    let tokenizer = task.tokenizer();
+    let chains: Vec<(usize, usize)> = problems
+        .iter()
+        .enumerate()
+        .filter(|(_, (l, _))| l.get() <= 3)
+        .flat_map(|(i, _)| (0..size.revision_chains).map(move |c| (i, c)))
+        .collect();
+    let mut history: Vec<Vec<Vec<Token>>> = vec![Vec::new(); chains.len()];
+    let mut by_attempt = Vec::new();
+    progress.phase("revision: chains of 5 attempts", (chains.len() * ATTEMPTS) as u64);
+    for attempt in 0..ATTEMPTS {
+        let starts: Vec<RowStart> = chains
+            .iter()
+            .zip(&history)
+            .map(|(&(i, c), h)| RowStart {
+                context: Revisions::context(&prompt_tokens(&problems[i].1), h, config.max_len),
+                seed: derive_seed(&[size.seed, 0x5E7, i as u64, c as u64, attempt as u64]),
+            })
+            .collect();
+        let base = attempt * chains.len();
+        let rows = generate_all(model, config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| progress.done((base + d) as u64)).await?;
+        let mut correct = 0usize;
+        for ((&(i, _), h), row) in chains.iter().zip(history.iter_mut()).zip(rows) {
+            correct += task.grade(&problems[i].1, &row_text(&row)).answer_correct as usize;
+            h.push(row.generated().to_vec());
+        }
+        by_attempt.push(correct as f64 / chains.len().max(1) as f64);
+    }
+    Ok(RevisionEval { first: by_attempt[0], after_4: by_attempt[ATTEMPTS - 1], by_attempt })
+}
