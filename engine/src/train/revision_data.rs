@@ -1,0 +1,117 @@
+//! Revision trajectories, as in the study: 0–4 incorrect attempts sampled from the generator
+//! (count uniform; the last one the closest to the correct answer by edit distance), then a
+//! correct one. The model learns to write the correct attempt with the others in context.
+
+use super::batch::LmExample;
+use super::corpus::{draw_problem, solution_tokens};
+use super::fit::TrainObserver;
+use crate::eval::{SAMPLING_TEMPERATURE, generate_all, prompt_tokens, row_text};
+use crate::infer::{CancelToken, InferError, RowStart};
+use crate::model::{LanguageModel, ModelConfig};
+use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
+use crate::task::arithmetic::derive_seed;
+use crate::task::{ArithmeticChain, Task, Token, Tokenizer};
+use burn::tensor::Device;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevisionDataConfig {
+    pub problems: usize,
+    pub samples_per_problem: usize,
+    pub trajectories_per_problem: usize,
+    pub seed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevisionData {
+    pub examples: Vec<(Vec<Token>, usize)>,
+    /// Trajectories whose correct attempt is the reference solution (no sample was right).
+    pub reference_endings: usize,
+    pub tokens_generated: u64,
+}
+
+/// Levenshtein distance between token sequences.
+pub fn edit_distance(a: &[Token], b: &[Token]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + (x != y) as usize).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+pub async fn build(
+    generator: &LanguageModel,
+    g_config: &ModelConfig,
+    r_config: &ModelConfig,
+    config: &RevisionDataConfig,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+    cancel: &CancelToken,
+) -> Result<RevisionData, InferError> {
+    let task = ArithmeticChain;
+    let tokenizer = task.tokenizer();
+    let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[config.seed, 0x4E5]));
+    let problems: Vec<_> = (0..config.problems).map(|_| draw_problem(config.seed, &mut rng).1).collect();
+    let starts: Vec<RowStart> = problems
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let ctx = prompt_tokens(p);
+            (0..config.samples_per_problem).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[config.seed, 3, i as u64, s as u64]) })
+        })
+        .collect();
+    observer.begin("revision data: sampling the generator", starts.len() as u64, 0);
+    let rows = generate_all(generator, g_config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| observer.advance(d as u64, "")).await?;
+    observer.end();
+    let tokens_generated = rows.iter().map(|r| r.generated().len() as u64).sum();
+
+    let mut data = RevisionData { tokens_generated, ..RevisionData::default() };
+    for (i, problem) in problems.iter().enumerate() {
+        let own = &rows[i * config.samples_per_problem..(i + 1) * config.samples_per_problem];
+        let mut wrong: Vec<Vec<Token>> = Vec::new();
+        let mut right: Vec<Vec<Token>> = Vec::new();
+        for row in own {
+            // Unfinished samples are not attempts anyone would revise from.
+            if row.generated().last() != Some(&Tokenizer::EOS) {
+                continue;
+            }
+            let attempt = row.generated().to_vec();
+            if task.grade(problem, &row_text(row)).answer_correct { right.push(attempt) } else { wrong.push(attempt) }
+        }
+        for _ in 0..config.trajectories_per_problem {
+            let (correct, from_reference) = match right.as_slice() {
+                [] => (solution_tokens(problem, &tokenizer), true),
+                r => (r[rng.random_range(0..r.len())].clone(), false),
+            };
+            let count = rng.random_range(0..=ATTEMPTS_IN_CONTEXT).min(wrong.len());
+            let mut chosen: Vec<Vec<Token>> = wrong.choose_multiple(&mut rng, count).cloned().collect();
+            chosen.shuffle(&mut rng);
+            // The attempt closest to the correct one comes last, right before it.
+            if let Some(best) = (0..chosen.len()).min_by_key(|&k| edit_distance(&chosen[k], &correct)) {
+                let last = chosen.remove(best);
+                chosen.push(last);
+            }
+            let mut tokens = Revisions::context(&prompt_tokens(problem), &chosen, r_config.max_len);
+            let loss_from = tokens.len();
+            tokens.extend(&correct);
+            if tokens.len() > r_config.max_len {
+                continue;
+            }
+            data.reference_endings += from_reference as usize;
+            data.examples.push((tokens, loss_from));
+        }
+    }
+    Ok(data)
+}
+
+/// Examples as language-model training examples.
+pub fn examples(data: &RevisionData) -> Vec<LmExample> {
+    data.examples.iter().map(|(t, l)| LmExample { tokens: t.clone(), loss_from: *l }).collect()
+}

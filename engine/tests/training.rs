@@ -1,0 +1,174 @@
+//! Training on the CPU: losses fall, and a run interrupted and resumed from its checkpoint
+//! ends exactly where an uninterrupted run ends.
+#![cfg(feature = "train")]
+
+use burn::module::Module;
+use engine::infer::CancelToken;
+use engine::model::{LanguageModel, ModelConfig, RewardModel};
+use engine::task::{ArithmeticChain, Task};
+use engine::train::{self, Batch, Checkpoints, PrmExample, Schedule, TrainError, TrainObserver};
+use engine::Device;
+
+fn tiny() -> ModelConfig {
+    ModelConfig { vocab_size: ArithmeticChain.tokenizer().vocab_size(), d_model: 16, n_layers: 1, n_heads: 2, d_ff: 32, max_len: 256 }
+}
+
+fn schedule(steps: usize) -> Schedule {
+    Schedule { steps, batch_size: 8, learning_rate: 3e-3, warmup_steps: 2, final_lr_fraction: 0.1, weight_decay: 0.01, seed: 5 }
+}
+
+/// Cancels the run once it reaches `at` steps (an interruption, like Ctrl-C).
+struct StopAt {
+    at: u64,
+    cancel: CancelToken,
+}
+impl TrainObserver for StopAt {
+    fn begin(&mut self, _: &str, _: u64, _: u64) {}
+    fn advance(&mut self, done: u64, _: &str) {
+        if done == self.at {
+            self.cancel.cancel();
+        }
+    }
+    fn message(&mut self, _: &str) {}
+    fn end(&mut self) {}
+}
+
+fn run(steps: usize, dir: Option<&std::path::Path>, observer: &mut dyn TrainObserver, cancel: &CancelToken) -> Result<train::Fitted<LanguageModel>, TrainError> {
+    let device = Device::flex().autodiff();
+    device.seed(9);
+    let s = schedule(steps);
+    let model = LanguageModel::init(&tiny(), &device);
+    let checkpoints = dir.map(|d| Checkpoints { dir: d.to_path_buf(), every: 2 });
+    train::fit(
+        model,
+        &s,
+        "test",
+        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
+        train::lm_loss,
+        checkpoints.as_ref(),
+        None,
+        observer,
+        cancel,
+        &device,
+    )
+}
+
+/// The model's logits on a fixed batch: equal logits mean equal weights for our purposes.
+fn weights_of(model: &LanguageModel) -> Vec<f32> {
+    let device = Device::flex();
+    let batch = Batch::language_model(&train::corpus::generator_batch(77, 0, 4), &device);
+    let logits = model.valid().forward(batch.tokens, batch.positions, batch.mask);
+    logits.into_data().iter::<f32>().collect()
+}
+
+#[test]
+fn language_model_loss_falls() {
+    let fitted = run(40, None, &mut train::Quiet, &CancelToken::new()).unwrap();
+    let h = &fitted.progress.loss_history;
+    let (first, last) = (h.first().unwrap().1, h.last().unwrap().1);
+    assert!(last < first * 0.8, "loss went from {first} to {last}");
+    assert!(fitted.progress.tokens > 0 && fitted.progress.target_tokens > 0);
+}
+
+#[test]
+fn interrupted_run_resumes_to_the_same_weights() {
+    let straight_dir = tempdir("straight");
+    let straight = run(6, Some(&straight_dir), &mut train::Quiet, &CancelToken::new()).unwrap();
+
+    let dir = tempdir("resumed");
+    let cancel = CancelToken::new();
+    let err = run(6, Some(&dir), &mut StopAt { at: 3, cancel: cancel.clone() }, &cancel).err().expect("interrupted");
+    assert!(matches!(err, TrainError::Cancelled { step: 3 }), "{err}");
+    let resumed = run(6, Some(&dir), &mut train::Quiet, &CancelToken::new()).unwrap();
+    assert_eq!(resumed.progress.step, 6);
+    assert_eq!(resumed.progress.resumed, 1);
+    assert_eq!(resumed.progress.tokens, straight.progress.tokens);
+    assert_eq!(weights_of(&resumed.model), weights_of(&straight.model));
+
+    // A checkpoint of other settings is refused, not silently mixed in.
+    let device = Device::flex().autodiff();
+    let s = schedule(6);
+    let other = train::fit(
+        LanguageModel::init(&tiny(), &device),
+        &s,
+        "other settings",
+        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
+        train::lm_loss,
+        Some(&Checkpoints { dir: dir.clone(), every: 2 }),
+        None,
+        &mut train::Quiet,
+        &CancelToken::new(),
+        &device,
+    );
+    assert!(matches!(other, Err(TrainError::Checkpoint(_))));
+}
+
+#[test]
+fn reward_model_fits_soft_labels() {
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    let config = tiny();
+    let tokenizer = ArithmeticChain.tokenizer();
+    // Lines ending "=1" are labelled on track, "=2" off track.
+    let examples: Vec<PrmExample> = (0..32)
+        .map(|i| {
+            let good = i % 2 == 0;
+            let text = if good { "Q:1+1\n1+1=2\n" } else { "Q:1+1\n1+1=3\n" };
+            let mut tokens = vec![engine::task::Tokenizer::BOS];
+            tokens.extend(tokenizer.encode(text).unwrap());
+            let end = tokens.len() - 1;
+            PrmExample { tokens, targets: vec![(end, if good { 0.9 } else { 0.1 })] }
+        })
+        .collect();
+    let before = train::mean_prm_loss(&RewardModel::init(&config, &device), &examples, &device);
+    let s = Schedule { steps: 60, ..schedule(60) };
+    let fitted = train::fit(
+        RewardModel::init(&config, &device),
+        &s,
+        "prm",
+        |step| Batch::reward_model(&train::epoch_batch(&examples, 1, step, 8), &device),
+        train::prm_loss,
+        None,
+        None,
+        &mut train::Quiet,
+        &CancelToken::new(),
+        &device,
+    )
+    .unwrap();
+    let after = train::mean_prm_loss(&fitted.model, &examples, &device);
+    // The floor is the labels' own entropy (about 0.325).
+    assert!(after < before && after < 0.4, "validation loss {before} -> {after}");
+}
+
+#[test]
+fn epoch_batches_visit_every_item_once_per_epoch() {
+    let items: Vec<usize> = (0..10).collect();
+    let mut seen: Vec<usize> = (0..5).flat_map(|s| train::epoch_batch(&items, 4, s, 2)).collect();
+    seen.sort();
+    assert_eq!(seen, items);
+    assert_eq!(train::epoch_batch(&items, 4, 7, 3), train::epoch_batch(&items, 4, 7, 3));
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ponder-train-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn weights_loaded_for_training_and_extended_keep_their_outputs() {
+    use engine::model::weights::{self, Role};
+    let plain = Device::flex();
+    let config = tiny();
+    let model = weights::random_language_model(&config, 3, &plain).unwrap();
+    let bytes = weights::to_safetensors(&model, "g").unwrap();
+    let entry = weights::entry_for(Role::Generator, &config, "g", &bytes);
+    let ad = plain.clone().autodiff();
+    let loaded = weights::load_language_model(Role::Generator, &entry, bytes, &ad).unwrap();
+    let extended = loaded.clone().with_max_len(400, &ad);
+    let reference = weights_of(&model);
+    for (name, got) in [("loaded on autodiff", weights_of(&loaded)), ("extended to 400 positions", weights_of(&extended))] {
+        let worst = reference.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "{name}: logits differ by {worst}");
+    }
+}
