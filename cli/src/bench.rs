@@ -92,16 +92,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         }
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "decode": results, "model": "generator", "machine": machine() }))?);
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "decode": results, "model": "generator", "machine": crate::train::machine() }))?);
     }
     Ok(())
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    format!("{model}, {cpus} cores")
 }

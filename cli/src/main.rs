@@ -1,8 +1,11 @@
 //! `ponder`: the native command line over Ponder's engine.
 
 mod bench;
+mod eval;
 mod models;
+mod progress;
 mod solve;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,14 +25,34 @@ enum Command {
     Solve(solve::SolveArgs),
     /// Measure decoding throughput per backend and batch size.
     Bench(bench::BenchArgs),
+    /// Train the models (resumable; see README for the shipped run).
+    Train(train::TrainArgs),
+    /// Evaluate the trained models on held-out problems.
+    Eval(eval::EvalArgs),
+}
+
+/// burn's CPU backend allocates and frees large buffers on every operation. glibc returns
+/// them to the OS and faults them back in each time; keeping them in the heap makes training
+/// about 25% faster here (measured: 6.3k → 7.9k tokens/s for the generator).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator tuning parameters; called before any threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TOP_PAD, 256 << 20);
+    }
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Devices(a) => models::devices(a),
         Command::Solve(a) => solve::solve(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Train(a) => train::train(a, solve::ctrlc_cancel_token("stopping after the current step; the checkpoint is kept")),
+        Command::Eval(a) => eval::eval(a, solve::ctrlc_cancel_token("stopping")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

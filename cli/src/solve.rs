@@ -255,6 +255,20 @@ fn print_human(r: &RunResult, elapsed: f64) {
     );
 }
 
+/// A token that Ctrl-C cancels (a second Ctrl-C exits at once).
+pub fn ctrlc_cancel_token(message: &'static str) -> CancelToken {
+    let cancel = CancelToken::new();
+    let c = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if c.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("\n{message}…");
+        c.cancel();
+    });
+    cancel
+}
+
 /// Ctrl-C cancels the run between decode steps; a second Ctrl-C exits at once.
 fn ctrlc_cancel(cancel: CancelToken) {
     let _ = ctrlc::set_handler(move || {

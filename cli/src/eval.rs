@@ -1,0 +1,158 @@
+//! `ponder eval`: the trained models' numbers on held-out problems (see engine::eval).
+
+use crate::models::{Backend, init_backend};
+use crate::progress::Bars;
+use crate::train::{read_manifest, write_manifest};
+use anyhow::{Context, Result};
+use clap::Args;
+use engine::eval::{EvalModels, EvalSize, evaluate};
+use engine::infer::CancelToken;
+use engine::model::weights::{self, Manifest, Role};
+use engine::model::{LanguageModel, ModelConfig, RewardModel};
+use engine::Device;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Folder with manifest.json and the weights.
+    #[arg(long, default_value = "public/models")]
+    pub models: PathBuf,
+    /// A smaller sample (under a minute here).
+    #[arg(long)]
+    pub quick: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Record the numbers in the manifest (each model's `metrics`).
+    #[arg(long)]
+    pub write_manifest: bool,
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub backend: Backend,
+    /// Held-out problems per level (1–400), overriding the default sample size.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=400))]
+    pub problems: Option<u64>,
+    /// Samples per problem (1–64), overriding the default.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub samples: Option<u64>,
+}
+
+fn read(dir: &Path, manifest: &Manifest, role: Role) -> Result<Option<(Vec<u8>, weights::ModelEntry)>> {
+    let Some(entry) = manifest.models.get(&role) else { return Ok(None) };
+    let path = dir.join(&entry.file);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some((bytes, entry.clone())))
+}
+
+fn lm(dir: &Path, m: &Manifest, role: Role, device: &Device) -> Result<Option<(LanguageModel, ModelConfig)>> {
+    Ok(match read(dir, m, role)? {
+        Some((bytes, entry)) => Some((weights::load_language_model(role, &entry, bytes, device)?, entry.config)),
+        None => None,
+    })
+}
+
+fn rm(dir: &Path, m: &Manifest, role: Role, device: &Device) -> Result<Option<(RewardModel, ModelConfig)>> {
+    Ok(match read(dir, m, role)? {
+        Some((bytes, entry)) => Some((weights::load_reward_model(&entry, bytes, device)?, entry.config)),
+        None => None,
+    })
+}
+
+pub fn eval(a: EvalArgs, cancel: CancelToken) -> Result<()> {
+    let mut manifest = read_manifest(&a.models)?.with_context(|| format!("no manifest.json in {}: train the models first (ponder train all)", a.models.display()))?;
+    let (device, info) = init_backend(a.backend)?;
+    let generator = lm(&a.models, &manifest, Role::Generator, &device)?.context("the manifest has no generator")?;
+    let large = lm(&a.models, &manifest, Role::Large, &device)?;
+    let prm = rm(&a.models, &manifest, Role::Prm, &device)?;
+    let prm_hard = rm(&a.models, &manifest, Role::PrmHard, &device)?;
+    let revision = lm(&a.models, &manifest, Role::Revision, &device)?;
+    let models = EvalModels {
+        generator: (&generator.0, &generator.1),
+        large: large.as_ref().map(|(m, c)| (m, c)),
+        prm: prm.as_ref().map(|(m, c)| (m, c)),
+        prm_hard: prm_hard.as_ref().map(|(m, c)| (m, c)),
+        revision: revision.as_ref().map(|(m, c)| (m, c)),
+    };
+    let mut size = if a.quick { EvalSize::quick() } else { EvalSize::full() };
+    if let Some(p) = a.problems {
+        size.problems_per_level = p as usize;
+    }
+    if let Some(s) = a.samples {
+        size.samples_per_problem = s as usize;
+    }
+    if !a.json {
+        println!("evaluating on {} held-out problems per level, on {}", size.problems_per_level, info.adapter);
+    }
+    let mut bars = Bars::new();
+    let report = pollster::block_on(evaluate(&models, &size, &device, &mut bars, &cancel))?;
+    drop(bars);
+    let value = serde_json::to_value(&report)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_table(&report);
+    }
+    if a.write_manifest {
+        let sections = [
+            (Role::Generator, value.get("generator")),
+            (Role::Large, value.get("large")),
+            (Role::Prm, value.get("prm")),
+            (Role::Revision, value.get("revision")),
+        ];
+        for (role, section) in sections {
+            if let (Some(entry), Some(section)) = (manifest.models.get_mut(&role), section) {
+                let mut metrics = serde_json::json!({ role.name(): section, "size": value["size"] });
+                if role == Role::Prm {
+                    metrics["selection"] = value["selection"].clone();
+                }
+                entry.metrics = Some(metrics);
+            }
+        }
+        write_manifest(&a.models, &manifest)?;
+        if !a.json {
+            println!("recorded in {}", a.models.join(weights::MANIFEST_FILE).display());
+        }
+    }
+    Ok(())
+}
+
+fn print_table(r: &engine::eval::EvalReport) {
+    let row = |name: &str, m: &engine::eval::PerLevel| {
+        println!("{name:<28}{}", m.values().map(|v| format!("{:>7.1}%", v * 100.0)).collect::<String>());
+    };
+    println!("{:<28}{}", "level", (1..=5).map(|l| format!("{l:>8}")).collect::<String>());
+    row("generator pass@1 (T=0.8)", &r.generator.pass_at_1);
+    row("generator greedy", &r.generator.greedy);
+    if let Some(l) = &r.large {
+        row(&format!("large greedy ({:.1}× params)", l.params_ratio), &l.greedy);
+    }
+    if let Some(p) = &r.prm {
+        println!(
+            "PRM step AUROC: {:.3} (soft labels), {} (hard labels) over {} steps",
+            p.auroc,
+            p.auroc_hard_labels.map(|v| format!("{v:.3}")).unwrap_or("-".into()),
+            p.steps_scored
+        );
+    }
+    if let Some(s) = &r.selection {
+        println!(
+            "levels {}: pass@1 {:.1}%, majority@16 {:.1}%, PRM-weighted best-of-16 {:.1}%",
+            s.levels,
+            s.pass_at_1 * 100.0,
+            s.majority_16 * 100.0,
+            s.weighted_16 * 100.0
+        );
+    }
+    if let Some(v) = &r.revision {
+        println!(
+            "revisions, levels 1-3: first attempt {:.1}%, after 4 revisions {:.1}% (by attempt: {})",
+            v.first * 100.0,
+            v.after_4 * 100.0,
+            v.by_attempt.iter().map(|x| format!("{:.1}%", x * 100.0)).collect::<Vec<_>>().join(", ")
+        );
+    }
+    println!("examples of sampled solutions:");
+    for (level, problem, text, correct) in &r.examples {
+        println!("  L{level} {problem} → {:?} {}", text, if *correct { "✓" } else { "✗" });
+    }
+    println!("{:.0} s", r.seconds);
+}

@@ -1,0 +1,431 @@
+//! `ponder train`: trains the generator, its larger sibling, the PRM (soft and hard labels)
+//! and the revision model, writes safetensors and the manifest, and resumes from checkpoints.
+
+use crate::progress::Bars;
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use engine::infer::CancelToken;
+use engine::model::weights::{self, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ModelEntry, Role};
+use engine::model::{LanguageModel, ModelConfig, RewardModel};
+use engine::task::{ArithmeticChain, Task};
+use engine::train::prm_data::{self, PrmDataConfig};
+use engine::train::revision_data::{self, RevisionDataConfig};
+use engine::train::{self, Batch, Checkpoints, Fitted, PrmExample, Schedule, Validation};
+use engine::Device;
+use burn::module::Module;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum What {
+    Generator,
+    Large,
+    Prm,
+    Revision,
+    /// All of them in order, then `ponder eval` to record the numbers in the manifest.
+    All,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scale {
+    /// The shipped models.
+    Full,
+    /// A few seconds per model: checks the pipeline end to end (CI).
+    Smoke,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TrainBackend {
+    /// burn's CPU backend (flex) with autodiff: the fastest here (see README).
+    Cpu,
+    /// wgpu with autodiff.
+    Wgpu,
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Which model to train.
+    #[arg(value_enum)]
+    pub what: What,
+    /// Folder for the weights and manifest.json.
+    #[arg(long, default_value = "public/models")]
+    pub out: PathBuf,
+    /// Folder for resumable checkpoints (one subfolder per model).
+    #[arg(long, default_value = "train-checkpoints")]
+    pub checkpoints: PathBuf,
+    /// Discard existing checkpoints and start over.
+    #[arg(long)]
+    pub fresh: bool,
+    #[arg(long, value_enum, default_value_t = Scale::Full)]
+    pub scale: Scale,
+    #[arg(long, value_enum, default_value_t = TrainBackend::Cpu)]
+    pub backend: TrainBackend,
+    /// Seed of the data and the initialisation.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Override the number of optimiser steps (1–1,000,000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub steps: Option<u64>,
+    /// Rollouts per step prefix for the PRM's soft labels (1–64).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub rollouts: Option<u64>,
+}
+
+/// Per-model settings at a scale.
+struct Plan {
+    schedule: Schedule,
+    prm_data: PrmDataConfig,
+    revision_data: RevisionDataConfig,
+}
+
+fn plan(what: Role, a: &TrainArgs) -> Plan {
+    let smoke = a.scale == Scale::Smoke;
+    let (steps, batch_size, lr) = match (what, smoke) {
+        (_, true) => (3, 8, 1e-3),
+        (Role::Generator, false) => (2400, 64, 3e-3),
+        // The first 500 batches of the generator's stream: all the large model's training
+        // that fits this machine's time (README: FLOPs-matched comparison).
+        (Role::Large, false) => (500, 64, 1e-3),
+        (Role::Prm | Role::PrmHard, false) => (500, 32, 5e-4),
+        (Role::Revision, false) => (400, 32, 5e-4),
+    };
+    let steps = a.steps.map(|s| s as usize).unwrap_or(steps);
+    Plan {
+        schedule: Schedule {
+            steps,
+            batch_size,
+            learning_rate: lr,
+            warmup_steps: (steps / 20).clamp(1, 100),
+            final_lr_fraction: 0.1,
+            weight_decay: 0.01,
+            seed: a.seed,
+        },
+        prm_data: PrmDataConfig {
+            problems: if smoke { 4 } else { 1000 },
+            samples_per_problem: if smoke { 2 } else { 4 },
+            rollouts: a.rollouts.map(|r| r as usize).unwrap_or(if smoke { 2 } else { 8 }),
+            seed: a.seed,
+        },
+        revision_data: RevisionDataConfig {
+            problems: if smoke { 4 } else { 1500 },
+            samples_per_problem: if smoke { 2 } else { 8 },
+            trajectories_per_problem: 2,
+            seed: a.seed,
+        },
+    }
+}
+
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    format!("{model}, {cpus} cores")
+}
+
+fn devices(backend: TrainBackend) -> Result<(Device, String)> {
+    Ok(match backend {
+        TrainBackend::Cpu => (Device::flex(), "cpu (burn flex + autodiff)".to_string()),
+        TrainBackend::Wgpu => {
+            let (d, info) = engine::backend::wgpu()?;
+            (d, format!("wgpu {} + autodiff", info.adapter))
+        }
+    })
+}
+
+pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
+    let path = dir.join(MANIFEST_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(Manifest::parse(&path.display().to_string(), &text)?))
+}
+
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let path = dir.join(MANIFEST_FILE);
+    let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
+    std::fs::write(&tmp, serde_json::to_string_pretty(manifest)? + "\n").with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn empty_manifest() -> Manifest {
+    let task = ArithmeticChain;
+    Manifest { format: MANIFEST_FORMAT, task: task.name().into(), alphabet: task.tokenizer().alphabet(), models: BTreeMap::new() }
+}
+
+/// Writes a model's weights and its manifest entry (other entries are kept).
+fn ship<M: burn::store::ModuleSnapshot>(out: &Path, role: Role, config: &ModelConfig, model: &M, training: serde_json::Value) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let file = format!("{}.safetensors", role.name());
+    let bytes = weights::to_safetensors(model, &file)?;
+    let path = out.join(&file);
+    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    let mut manifest = read_manifest(out)?.unwrap_or_else(empty_manifest);
+    let mut entry: ModelEntry = weights::entry_for(role, config, &file, &bytes);
+    entry.training = Some(training);
+    manifest.models.insert(role, entry);
+    write_manifest(out, &manifest)?;
+    println!("wrote {} ({:.2} MB, sha256 {}…)", path.display(), bytes.len() as f64 / 1e6, &weights::sha256_hex(&bytes)[..12]);
+    Ok(())
+}
+
+/// Loads the trained generator from `out` (the PRM and revision model start from it).
+fn trained_generator(out: &Path, device: &Device) -> Result<(LanguageModel, ModelConfig)> {
+    let manifest = read_manifest(out)?.with_context(|| format!("no {} in {}: train the generator first (ponder train generator)", MANIFEST_FILE, out.display()))?;
+    let entry = manifest.entry(Role::Generator)?.clone();
+    let path = out.join(&entry.file);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok((weights::load_language_model(Role::Generator, &entry, bytes, device)?, entry.config))
+}
+
+fn checkpoint_dir(a: &TrainArgs, role: Role) -> Result<Checkpoints> {
+    let dir = a.checkpoints.join(role.name());
+    if a.fresh && dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    Ok(Checkpoints { dir, every: if a.scale == Scale::Smoke { 2 } else { 100 } })
+}
+
+fn fingerprint(role: Role, plan: &Plan, extra: &str) -> String {
+    format!("{}:{}:{extra}", role.name(), serde_json::to_string(&plan.schedule).unwrap_or_default())
+}
+
+fn record(p: &train::Progress, schedule: &Schedule, parameters: usize, backend: &str) -> serde_json::Value {
+    json!({
+        "steps": p.step,
+        "batch_size": schedule.batch_size,
+        "learning_rate": schedule.learning_rate,
+        "seed": schedule.seed,
+        "tokens": p.tokens,
+        "target_tokens": p.target_tokens,
+        "flops": train::training_flops(parameters, p.tokens),
+        "wall_seconds": (p.seconds * 10.0).round() / 10.0,
+        "machine": machine(),
+        "backend": backend,
+        "final_loss": p.final_loss(),
+        "best_validation_loss": p.best_validation(),
+        "best_step": p.best_step,
+        "stopped_early": p.stopped_early,
+        "resumed": p.resumed,
+        "loss_history": p.loss_history,
+    })
+}
+
+pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
+    let order: Vec<Role> = match a.what {
+        What::Generator => vec![Role::Generator],
+        What::Large => vec![Role::Large],
+        What::Prm => vec![Role::Prm],
+        What::Revision => vec![Role::Revision],
+        What::All => vec![Role::Generator, Role::Large, Role::Prm, Role::Revision],
+    };
+    let (device, backend) = devices(a.backend)?;
+    println!("training on {backend} · {}", machine());
+    for role in order {
+        match role {
+            Role::Generator | Role::Large => train_language_model(&a, role, &device, &backend, &cancel)?,
+            Role::Prm | Role::PrmHard => train_prm(&a, &device, &backend, &cancel)?,
+            Role::Revision => train_revision(&a, &device, &backend, &cancel)?,
+        }
+    }
+    if a.what == What::All {
+        let smoke = a.scale == Scale::Smoke;
+        let args = crate::eval::EvalArgs {
+            models: a.out.clone(),
+            quick: false,
+            json: false,
+            write_manifest: true,
+            backend: crate::models::Backend::Cpu,
+            problems: smoke.then_some(1),
+            samples: smoke.then_some(2),
+        };
+        crate::eval::eval(args, cancel)?;
+    }
+    Ok(())
+}
+
+fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
+    let vocab = ArithmeticChain.tokenizer().vocab_size();
+    let config = role.default_config(vocab);
+    let plan = plan(role, a);
+    let s = plan.schedule.clone();
+    let ad = device.clone().autodiff();
+    ad.seed(s.seed);
+    let model = LanguageModel::init(&config, &ad);
+    let params = config.lm_params();
+    println!("\n{}: {} parameters, {} steps × {} problems", role.name(), params, s.steps, s.batch_size);
+    let mut bars = Bars::new();
+    let fitted = train::fit(
+        model,
+        &s,
+        &fingerprint(role, &plan, ""),
+        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &ad),
+        train::lm_loss,
+        Some(&checkpoint_dir(a, role)?),
+        None,
+        &mut bars,
+        cancel,
+        &ad,
+    )?;
+    report(role, &fitted.progress);
+    ship(&a.out, role, &config, &fitted.model.valid(), record(&fitted.progress, &s, params, backend))
+}
+
+fn report(role: Role, p: &train::Progress) {
+    println!(
+        "{}: {} steps, {:.2}M tokens in {:.0} s ({:.1}k tokens/s), final loss {:.4}{}",
+        role.name(),
+        p.step,
+        p.tokens as f64 / 1e6,
+        p.seconds,
+        p.tokens as f64 / p.seconds.max(1e-9) / 1000.0,
+        p.final_loss().unwrap_or(f64::NAN),
+        p.best_validation().map(|v| format!(", best validation loss {v:.4} at step {}", p.best_step.unwrap_or(0))).unwrap_or_default()
+    );
+}
+
+/// Caches generated data in the checkpoint folder so a resumed run does not regenerate it.
+fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(path: &Path, build: impl FnOnce() -> Result<T>) -> Result<T> {
+    if let Ok(text) = std::fs::read_to_string(path)
+        && let Ok(v) = serde_json::from_str(&text)
+    {
+        println!("reusing {}", path.display());
+        return Ok(v);
+    }
+    let v = build()?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, serde_json::to_vec(&v)?).with_context(|| format!("writing {}", path.display()))?;
+    Ok(v)
+}
+
+fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
+    let plan = plan(Role::Prm, a);
+    let (generator, g_config) = trained_generator(&a.out, device)?;
+    let data_dir = a.checkpoints.join("prm_data");
+    if a.fresh && data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir)?;
+    }
+    let data_path = data_dir.join(format!("{}.json", serde_json::to_string(&plan.prm_data)?.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>()));
+    let started = std::time::Instant::now();
+    let mut bars = Bars::new();
+    let data = cached(&data_path, || {
+        Ok(pollster::block_on(prm_data::build(&generator, &g_config, &plan.prm_data, device, &mut bars, cancel))?)
+    })?;
+    let data_seconds = started.elapsed().as_secs_f64();
+    let n_val = (plan.prm_data.problems / 10).max(1);
+    let split = |hard: bool| -> (Vec<PrmExample>, Vec<PrmExample>) {
+        let pick = |s: &prm_data::PrmSample| if hard { s.hard.clone() } else { s.soft.clone() };
+        (
+            data.samples.iter().filter(|s| s.problem >= n_val).map(pick).collect(),
+            data.samples.iter().filter(|s| s.problem < n_val).map(pick).collect(),
+        )
+    };
+    let labelled_steps: usize = data.samples.iter().map(|s| s.soft.targets.len()).sum();
+    println!(
+        "PRM data: {} samples of {} problems, {} labelled steps, {} rollouts ({:.0} s)",
+        data.samples.len(),
+        plan.prm_data.problems,
+        labelled_steps,
+        data.rollouts_run,
+        data_seconds
+    );
+    for (role, hard) in [(Role::Prm, false), (Role::PrmHard, true)] {
+        let (train_set, val_set) = split(hard);
+        let s = plan.schedule.clone();
+        let ad = device.clone().autodiff();
+        ad.seed(s.seed);
+        // The study starts its PRM from the base model: here, from the generator's body.
+        let body_source = trained_generator(&a.out, &ad)?.0;
+        let model = RewardModel::from_body(body_source.into_body(), &g_config, &ad);
+        println!("\n{}: {} train / {} validation samples, {} steps max", role.name(), train_set.len(), val_set.len(), s.steps);
+        let validation = Validation { every: (s.steps / 15).max(1), patience: 3, loss: Box::new(|m: &RewardModel| train::mean_prm_loss(m, &val_set, &ad)) };
+        let fitted: Fitted<RewardModel> = train::fit(
+            model,
+            &s,
+            &fingerprint(role, &plan, &data_path.display().to_string()),
+            |step| Batch::reward_model(&train::epoch_batch(&train_set, s.seed, step, s.batch_size), &ad),
+            train::prm_loss,
+            Some(&checkpoint_dir(a, role)?),
+            Some(validation),
+            &mut bars,
+            cancel,
+            &ad,
+        )?;
+        report(role, &fitted.progress);
+        let mut rec = record(&fitted.progress, &s, g_config.prm_params(), backend);
+        rec["data"] = json!({
+            "labels": if hard { "hard: the exact checker's verdict per step" } else { "soft: fraction of Monte-Carlo rollouts reaching the right answer" },
+            "problems": plan.prm_data.problems,
+            "samples_per_problem": plan.prm_data.samples_per_problem,
+            "rollouts_per_step": plan.prm_data.rollouts,
+            "samples": data.samples.len(),
+            "labelled_steps": labelled_steps,
+            "generated_tokens": data.tokens_generated,
+            "data_seconds": (data_seconds * 10.0).round() / 10.0,
+            "validation_problems": n_val,
+        });
+        ship(&a.out, role, &g_config, &fitted.model.valid(), rec)?;
+    }
+    Ok(())
+}
+
+fn train_revision(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
+    let plan = plan(Role::Revision, a);
+    let vocab = ArithmeticChain.tokenizer().vocab_size();
+    let r_config = Role::Revision.default_config(vocab);
+    let (generator, g_config) = trained_generator(&a.out, device)?;
+    let data_path = a.checkpoints.join("revision_data").join(format!(
+        "{}.json",
+        serde_json::to_string(&plan.revision_data)?.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>()
+    ));
+    if a.fresh && data_path.exists() {
+        std::fs::remove_file(&data_path)?;
+    }
+    let started = std::time::Instant::now();
+    let mut bars = Bars::new();
+    let data = cached(&data_path, || {
+        Ok(pollster::block_on(revision_data::build(&generator, &g_config, &r_config, &plan.revision_data, device, &mut bars, cancel))?)
+    })?;
+    let data_seconds = started.elapsed().as_secs_f64();
+    let examples = revision_data::examples(&data);
+    if examples.is_empty() {
+        bail!("no revision trajectories could be built");
+    }
+    println!("revision data: {} trajectories ({} end with the reference solution) ({:.0} s)", examples.len(), data.reference_endings, data_seconds);
+    let s = plan.schedule.clone();
+    let ad = device.clone().autodiff();
+    ad.seed(s.seed);
+    // Starts from the generator, with room for four earlier attempts.
+    let model = trained_generator(&a.out, &ad)?.0.with_max_len(r_config.max_len, &ad);
+    println!("\nrevision: {} parameters, {} steps × {}", r_config.lm_params(), s.steps, s.batch_size);
+    let fitted = train::fit(
+        model,
+        &s,
+        &fingerprint(Role::Revision, &plan, &data_path.display().to_string()),
+        |step| Batch::language_model(&train::epoch_batch(&examples, s.seed, step, s.batch_size), &ad),
+        train::lm_loss,
+        Some(&checkpoint_dir(a, Role::Revision)?),
+        None,
+        &mut bars,
+        cancel,
+        &ad,
+    )?;
+    report(Role::Revision, &fitted.progress);
+    let mut rec = record(&fitted.progress, &s, r_config.lm_params(), backend);
+    rec["data"] = json!({
+        "problems": plan.revision_data.problems,
+        "samples_per_problem": plan.revision_data.samples_per_problem,
+        "trajectories": examples.len(),
+        "reference_endings": data.reference_endings,
+        "generated_tokens": data.tokens_generated,
+        "data_seconds": (data_seconds * 10.0).round() / 10.0,
+        "initialised_from": "generator",
+    });
+    ship(&a.out, Role::Revision, &r_config, &fitted.model.valid(), rec)
+}

@@ -1,0 +1,69 @@
+//! `ponder train all --scale smoke` end to end (seconds per model, into a temporary folder:
+//! the shipped weights are never retrained here), then `ponder eval` on what it wrote.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn ponder(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ponder"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("ponder runs")
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ponder-cli-train-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn smoke_training_of_every_model_then_eval() {
+    let root = tempdir("all");
+    let (out, ckpt) = (root.join("models"), root.join("checkpoints"));
+    let run = ponder(&["train", "all", "--scale", "smoke", "--out", out.to_str().unwrap(), "--checkpoints", ckpt.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "train failed:\n{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("training on cpu"), "{stdout}");
+
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    for role in ["generator", "large", "prm", "prm_hard", "revision"] {
+        let entry = &manifest["models"][role];
+        let bytes = std::fs::read(out.join(entry["file"].as_str().unwrap())).unwrap();
+        use sha2::Digest;
+        let sha: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(entry["sha256"], sha.as_str(), "{role}");
+        assert!(entry["training"]["tokens"].as_u64().unwrap() > 0, "{role}");
+        assert!(entry["training"]["flops"].as_f64().unwrap() > 0.0, "{role}");
+    }
+    assert!(manifest["models"]["generator"]["metrics"]["generator"]["pass_at_1"]["5"].is_number());
+
+    // The same command again resumes from the finished checkpoints instead of retraining.
+    let again = ponder(&["train", "generator", "--scale", "smoke", "--out", out.to_str().unwrap(), "--checkpoints", ckpt.to_str().unwrap()]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("resuming from step 3 of 3") || String::from_utf8_lossy(&again.stdout).contains("resuming"));
+
+    let eval = ponder(&["eval", "--models", out.to_str().unwrap(), "--problems", "1", "--samples", "2", "--json"]);
+    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    for key in ["generator", "large", "prm", "revision", "selection"] {
+        assert!(v[key].is_object(), "missing {key}: {v}");
+    }
+    assert!(v["prm"]["auroc_hard_labels"].is_number());
+    assert!((13.0..=15.0).contains(&v["large"]["params_ratio"].as_f64().unwrap()));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn train_refuses_bad_input_clearly() {
+    let out = ponder(&["train", "everything"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value 'everything'"));
+    let out = ponder(&["train", "prm", "--out", "/nonexistent/ponder-models", "--scale", "smoke"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("train the generator first"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ponder(&["eval", "--models", "/nonexistent/ponder-models"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no manifest.json"));
+}
