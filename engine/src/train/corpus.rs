@@ -2,7 +2,11 @@
 //! levels 1–5, never a held-out problem.
 
 use super::batch::LmExample;
-use crate::eval::{is_heldout, prompt_tokens};
+use super::fit::TrainObserver;
+use crate::eval::{SAMPLING_TEMPERATURE, generate_all, is_heldout, prompt_tokens};
+use crate::infer::{CancelToken, InferError, Row, RowStart};
+use crate::model::{LanguageModel, ModelConfig};
+use burn::tensor::Device;
 use crate::task::arithmetic::derive_seed;
 use crate::task::{ArithmeticChain, ChainProblem, Level, Task, Token, Tokenizer};
 use rand::{Rng, SeedableRng};
@@ -62,4 +66,34 @@ pub fn generator_batch(seed: u64, step: usize, batch_size: usize) -> Vec<LmExamp
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0xC0_4905, step as u64]));
     let level = draw_level(&mut rng);
     (0..batch_size).map(|_| solution_example(&draw_problem_at(level, seed, &mut rng))).collect()
+}
+
+/// `count` fresh training problems drawn from `rng`, each sampled `samples` times by the
+/// generator at the strategies' temperature (row seeds from `seed` and `salt`): the
+/// on-policy material of the PRM and revision data.
+#[allow(clippy::too_many_arguments)]
+pub async fn sample_training_problems(
+    generator: &LanguageModel,
+    g_config: &ModelConfig,
+    device: &Device,
+    rng: &mut ChaCha8Rng,
+    (count, samples, seed, salt): (usize, usize, u64, u64),
+    label: &str,
+    observer: &mut dyn TrainObserver,
+    cancel: &CancelToken,
+) -> Result<(Vec<ChainProblem>, Vec<Row>), InferError> {
+    let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(seed, rng).1).collect();
+    let starts: Vec<RowStart> = problems
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let ctx = prompt_tokens(p);
+            (0..samples).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[seed, salt, i as u64, s as u64]) })
+        })
+        .collect();
+    observer.begin(label, starts.len() as u64, 0);
+    let tokenizer = ArithmeticChain.tokenizer();
+    let rows = generate_all(generator, g_config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| observer.advance(d as u64, "")).await?;
+    observer.end();
+    Ok((problems, rows))
 }

@@ -4,9 +4,9 @@
 //! checker.
 
 use super::batch::PrmExample;
-use super::corpus::draw_problem;
+use super::corpus::sample_training_problems;
 use super::fit::TrainObserver;
-use crate::eval::{SAMPLING_TEMPERATURE, generate_all, prompt_tokens, row_text, step_labels};
+use crate::eval::{SAMPLING_TEMPERATURE, generate_all, row_text, step_labels};
 use crate::infer::{CancelToken, InferError, RowStart};
 use crate::model::{LanguageModel, ModelConfig};
 use crate::task::arithmetic::derive_seed;
@@ -53,19 +53,9 @@ pub async fn build(
     let tokenizer = task.tokenizer();
     let step_end = tokenizer.step_end();
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[config.seed, 0x9E1]));
-    let problems: Vec<_> = (0..config.problems).map(|_| draw_problem(config.seed, &mut rng).1).collect();
-
-    let starts: Vec<RowStart> = problems
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| {
-            let ctx = prompt_tokens(p);
-            (0..config.samples_per_problem).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[config.seed, 1, i as u64, s as u64]) })
-        })
-        .collect();
-    observer.begin("PRM data: sampling the generator", starts.len() as u64, 0);
-    let samples = generate_all(generator, g_config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| observer.advance(d as u64, "")).await?;
-    observer.end();
+    let shape = (config.problems, config.samples_per_problem, config.seed, 1);
+    let (problems, samples) =
+        sample_training_problems(generator, g_config, device, &mut rng, shape, "PRM data: sampling the generator", observer, cancel).await?;
 
     // Every step prefix (through each newline) of every sample gets `rollouts` continuations.
     let mut prefixes = Vec::new(); // (sample index, position in generated)

@@ -3,10 +3,10 @@
 //! correct one. The model learns to write the correct attempt with the others in context.
 
 use super::batch::LmExample;
-use super::corpus::{draw_problem, solution_tokens};
+use super::corpus::{sample_training_problems, solution_tokens};
 use super::fit::TrainObserver;
-use crate::eval::{SAMPLING_TEMPERATURE, generate_all, prompt_tokens, row_text};
-use crate::infer::{CancelToken, InferError, RowStart};
+use crate::eval::{prompt_tokens, row_text};
+use crate::infer::{CancelToken, InferError};
 use crate::model::{LanguageModel, ModelConfig};
 use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
 use crate::task::arithmetic::derive_seed;
@@ -58,18 +58,9 @@ pub async fn build(
     let task = ArithmeticChain;
     let tokenizer = task.tokenizer();
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[config.seed, 0x4E5]));
-    let problems: Vec<_> = (0..config.problems).map(|_| draw_problem(config.seed, &mut rng).1).collect();
-    let starts: Vec<RowStart> = problems
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| {
-            let ctx = prompt_tokens(p);
-            (0..config.samples_per_problem).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[config.seed, 3, i as u64, s as u64]) })
-        })
-        .collect();
-    observer.begin("revision data: sampling the generator", starts.len() as u64, 0);
-    let rows = generate_all(generator, g_config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| observer.advance(d as u64, "")).await?;
-    observer.end();
+    let shape = (config.problems, config.samples_per_problem, config.seed, 3);
+    let (problems, rows) =
+        sample_training_problems(generator, g_config, device, &mut rng, shape, "revision data: sampling the generator", observer, cancel).await?;
     let tokens_generated = rows.iter().map(|r| r.generated().len() as u64).sum();
 
     let mut data = RevisionData { tokens_generated, ..RevisionData::default() };
