@@ -269,7 +269,6 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         None,
         &mut bars,
         cancel,
-        &ad,
     )?;
     report(role, &fitted.progress);
     ship(&a.out, role, &config, &fitted.model.valid(), record(&fitted.progress, &s, params, backend))
@@ -355,7 +354,6 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
             Some(validation),
             &mut bars,
             cancel,
-            &ad,
         )?;
         report(role, &fitted.progress);
         let mut rec = record(&fitted.progress, &s, g_config.prm_params(), backend);
@@ -414,7 +412,6 @@ fn train_revision(a: &TrainArgs, device: &Device, backend: &str, cancel: &Cancel
         None,
         &mut bars,
         cancel,
-        &ad,
     )?;
     report(Role::Revision, &fitted.progress);
     let mut rec = record(&fitted.progress, &s, r_config.lm_params(), backend);

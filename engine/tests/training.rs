@@ -56,7 +56,6 @@ fn run(steps: usize, dir: Option<&std::path::Path>, observer: &mut dyn TrainObse
         None,
         observer,
         cancel,
-        &device,
     )
 }
 
@@ -109,7 +108,6 @@ fn interrupted_run_resumes_to_the_same_weights() {
         None,
         &mut train::Quiet,
         &CancelToken::new(),
-        &device,
     );
     assert!(matches!(other, Err(TrainError::Checkpoint(_))));
 }
@@ -144,7 +142,6 @@ fn reward_model_fits_soft_labels() {
         None,
         &mut train::Quiet,
         &CancelToken::new(),
-        &device,
     )
     .unwrap();
     let after = train::mean_prm_loss(&fitted.model, &examples, &device);

@@ -10,7 +10,7 @@ use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::store::ModuleSnapshot;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -156,12 +156,10 @@ pub fn fit<M>(
     mut validation: Option<Validation<'_, M>>,
     observer: &mut dyn TrainObserver,
     cancel: &CancelToken,
-    device: &Device,
 ) -> Result<Fitted<M>, TrainError>
 where
     M: Module + ModuleSnapshot + Clone,
 {
-    let _ = device;
     let mut model = model.map(&mut StableIds(0));
     let mut optimizer: ModuleOptimizer = AdamWConfig::new()
         .with_weight_decay(schedule.weight_decay)
