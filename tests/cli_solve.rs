@@ -2,15 +2,9 @@
 //! problems, and clear errors for bad input. Runs on randomly initialised weights when
 //! `public/models` has none (the binary says which it used).
 
-use std::process::Command;
 
-fn ponder(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ponder"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("ponder runs")
-}
+mod common;
+use common::ponder;
 
 fn backends() -> Vec<&'static str> {
     let out = ponder(&["devices", "--json"]);

@@ -2,15 +2,9 @@
 //! the shipped weights are never retrained here), then `ponder eval` on what it wrote.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-fn ponder(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ponder"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("ponder runs")
-}
+mod common;
+use common::ponder;
 
 fn tempdir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ponder-cli-train-{}-{name}", std::process::id()));
