@@ -19,12 +19,14 @@ fn backends() -> Vec<&'static str> {
 
 #[test]
 fn every_strategy_runs_on_every_backend() {
-    let cases: [(&str, &[&str], u64); 5] = [
+    let cases: [(&str, &[&str], u64); 6] = [
         ("best-of-n", &[], 8),
         ("beam", &["--width", "2"], 8),
         ("lookahead", &["--lookahead", "1", "--width", "2"], 8),
         ("dvts", &["--width", "2"], 8),
         ("revisions", &["--chains", "2"], 8),
+        // A probe of 2 samples, then the picked strategy with the 6 left.
+        ("compute-optimal", &[], 8),
     ];
     for backend in backends() {
         for (strategy, extra, generations) in cases {
@@ -52,7 +54,7 @@ fn typed_problems_are_solved_and_bad_input_is_explained() {
         (&["solve", "--problem", "12/3"], "division"),
         (&["solve", "--problem", "1000+1"], "operands go up to 999"),
         (&["solve", "--budget", "0"], "--budget"),
-        (&["solve", "--strategy", "revisions", "--budget", "8", "--chains", "3"], "--chains must divide"),
+        (&["solve", "--strategy", "revisions", "--budget", "8", "--chains", "3"], "chains must divide the budget"),
         (&["solve", "--temperature", "9"], "--temperature"),
     ];
     for (args, needle) in bad {

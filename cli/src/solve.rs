@@ -3,25 +3,23 @@
 use crate::models::{self, ModelArgs};
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
-use engine::infer::{CancelToken, DecodeLimits};
-use engine::search::beam::BeamSearch;
-use engine::search::best_of_n::BestOfN;
-use engine::search::dvts::Dvts;
-use engine::search::lookahead::LookaheadSearch;
-use engine::search::revisions::{RevisionSelection, Revisions};
+use engine::infer::CancelToken;
+use engine::search::revisions::RevisionSelection;
 use engine::search::{Aggregation, Common, Event, RunResult, Selection};
-use engine::solve::{Strategy, Verifier, solve as run_solve};
+use engine::solve::{Drive, Knobs, Strategy, StrategyName, Verifier, solve as run_solve};
 use engine::task::{ArithmeticChain, Level, Task};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum StrategyName {
+pub enum StrategyArg {
     BestOfN,
     Beam,
     Lookahead,
     Dvts,
     Revisions,
+    /// Predicts the difficulty with a probe of budget/4 samples, then picks a strategy for it.
+    ComputeOptimal,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -64,8 +62,8 @@ pub struct SolveArgs {
     /// Solve this chain instead, e.g. "47+18*3-5" (operations apply left to right).
     #[arg(long)]
     pub problem: Option<String>,
-    #[arg(long, value_enum, default_value_t = StrategyName::BestOfN)]
-    pub strategy: StrategyName,
+    #[arg(long, value_enum, default_value_t = StrategyArg::BestOfN)]
+    pub strategy: StrategyArg,
     /// Compute budget in generations (1-1024). Lookahead spends N·(k+1) of it.
     #[arg(long, default_value_t = 16)]
     pub budget: usize,
@@ -111,34 +109,26 @@ fn strategy(a: &SolveArgs) -> Result<Strategy> {
     if a.budget == 0 || a.budget > engine::search::MAX_BUDGET {
         bail!("--budget must be between 1 and {} generations, got {}", engine::search::MAX_BUDGET, a.budget);
     }
-    if a.width == 0 {
-        bail!("--width must be at least 1");
-    }
-    Ok(match a.strategy {
-        StrategyName::BestOfN => Strategy::BestOfN(BestOfN { n: a.budget }),
-        StrategyName::Beam => Strategy::Beam(BeamSearch { n: a.budget, width: a.width, max_rounds: a.max_rounds }),
-        StrategyName::Dvts => Strategy::Dvts(Dvts { n: a.budget, width: a.width, max_rounds: a.max_rounds }),
-        StrategyName::Lookahead => {
-            if a.lookahead == 0 || a.lookahead > 8 {
-                bail!("--lookahead must be 1..=8 steps, got {}", a.lookahead);
-            }
-            let n = a.budget / (a.lookahead + 1);
-            if n == 0 {
-                bail!("a budget of {} cannot pay for lookahead k={}: it needs at least k+1 = {} generations", a.budget, a.lookahead, a.lookahead + 1);
-            }
-            Strategy::Lookahead(LookaheadSearch { beam: BeamSearch { n, width: a.width, max_rounds: a.max_rounds }, k: a.lookahead })
-        }
-        StrategyName::Revisions => {
-            if a.chains == 0 || a.budget % a.chains != 0 {
-                bail!("--chains must divide the budget: {} generations cannot be split into {} chains", a.budget, a.chains);
-            }
-            let selection = match a.revision_selection {
-                RevisionSelectionArg::Majority => RevisionSelection::Majority,
-                RevisionSelectionArg::Hierarchical => RevisionSelection::Hierarchical,
-            };
-            Strategy::Revisions(Revisions { chains: a.chains, length: a.budget / a.chains, selection })
-        }
-    })
+    let knobs = Knobs {
+        budget: a.budget,
+        width: a.width,
+        lookahead: a.lookahead,
+        max_rounds: a.max_rounds,
+        chains: a.chains,
+        revision_selection: match a.revision_selection {
+            RevisionSelectionArg::Majority => RevisionSelection::Majority,
+            RevisionSelectionArg::Hierarchical => RevisionSelection::Hierarchical,
+        },
+    };
+    let name = match a.strategy {
+        StrategyArg::BestOfN => StrategyName::BestOfN,
+        StrategyArg::Beam => StrategyName::Beam,
+        StrategyArg::Lookahead => StrategyName::Lookahead,
+        StrategyArg::Dvts => StrategyName::Dvts,
+        StrategyArg::Revisions => StrategyName::Revisions,
+        StrategyArg::ComputeOptimal => StrategyName::ComputeOptimal,
+    };
+    Ok(knobs.strategy(name)?)
 }
 
 pub fn solve(a: SolveArgs) -> Result<()> {
@@ -203,6 +193,10 @@ pub fn solve(a: SolveArgs) -> Result<()> {
                 }
             }
             Event::SampleFinished { .. } => finished += 1,
+            Event::DifficultyPredicted { mean_score, bin, picked } => bar.suspend(|| {
+                let score = mean_score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "none (budget < 4)".into());
+                eprintln!("predicted difficulty: bin {bin} of 5 (mean final PRM score {score}) → {picked}");
+            }),
             Event::ComputeSpent { compute } => {
                 bar.set_position(compute.generations);
                 bar.set_message(format!("{} tokens, {finished} samples done, {:.2e} FLOPs", compute.tokens_generated, compute.flops));
@@ -211,7 +205,8 @@ pub fn solve(a: SolveArgs) -> Result<()> {
         }
     };
     let started = Instant::now();
-    let result = pollster::block_on(run_solve(&models, &problem, &strategy, common.clone(), verifier, DecodeLimits::default(), &mut sink, cancel));
+    let drive = Drive { cancel, ..Drive::default() };
+    let result = pollster::block_on(run_solve(&models, &problem, &strategy, common.clone(), verifier, drive, &mut sink));
     bar.finish_and_clear();
     let result = result?;
     let elapsed = started.elapsed().as_secs_f64();

@@ -49,15 +49,34 @@ fn init_wgpu() -> Result<(Device, BackendInfo), BackendError> {
     // Adapter discovery can panic inside drivers; treat that as "no adapter".
     let result = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
     match result {
-        Ok(Ok((device, setup))) => {
-            let info = setup.adapter.get_info();
-            let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu;
-            let adapter = format!("{} on {:?}", info.name, info.backend);
-            Ok((device, BackendInfo { kind: "wgpu".into(), adapter, software }))
-        }
+        Ok(Ok((device, setup))) => Ok((device, describe(&setup))),
         Ok(Err(e)) => Err(BackendError::NoAdapter(e.to_string())),
         Err(_) => Err(BackendError::NoAdapter("the driver panicked while looking for an adapter".into())),
     }
+}
+
+/// Initialises wgpu asynchronously: the only way in a browser (WebGPU). Call it once.
+pub async fn wgpu_async() -> Result<(Device, BackendInfo), BackendError> {
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => Ok((device, describe(&setup))),
+        Err(e) => Err(BackendError::NoAdapter(e.to_string())),
+    }
+}
+
+fn describe(setup: &burn::tensor::wgpu::WgpuSetup) -> BackendInfo {
+    let info = setup.adapter.get_info();
+    let software = info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu
+        || ["swiftshader", "llvmpipe", "lavapipe"].iter().any(|s| info.name.to_lowercase().contains(s) || info.driver.to_lowercase().contains(s));
+    let mut name = [info.name.as_str(), info.driver.as_str(), info.driver_info.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if name.is_empty() {
+        name = format!("vendor {:#x}, device {:#x}", info.vendor, info.device);
+    }
+    BackendInfo { kind: "wgpu".into(), adapter: format!("{name} on {:?}", info.backend), software }
 }
 
 /// Picks the device for `choice`.

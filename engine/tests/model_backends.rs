@@ -80,7 +80,10 @@ fn kv_cache_decoding_equals_full_forward() {
         let got: Vec<f32> = last.into_data().iter::<f32>().collect();
         assert!(max_diff(&got, &full[(pre - 1) * v..pre * v]) < 1e-4, "{name}: prefill logits differ");
         for (i, &tok) in tokens.iter().enumerate().skip(pre) {
-            let mask = Tensor::<4>::zeros([1, 1, 1, i + 1], &d);
+            // Decode steps attend to a bucketed width; the slots past this one are masked.
+            let width = cache.visible(i + 1);
+            let row: Vec<f32> = (0..width).map(|j| if j <= i { 0.0 } else { engine::model::MASK_VALUE }).collect();
+            let mask = Tensor::<4>::from_data(burn::tensor::TensorData::new(row, [1, 1, 1, width]), &d);
             let out = lm.forward_cached(ints(&[tok as i64], [1, 1], &d), ints(&[i as i64], [1, 1], &d), mask, &mut cache, i);
             let got: Vec<f32> = out.into_data().iter::<f32>().collect();
             let diff = max_diff(&got, &full[i * v..(i + 1) * v]);

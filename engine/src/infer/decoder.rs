@@ -71,6 +71,7 @@ pub struct Decoder<'m> {
     cache: Option<KvCache>,
     slot: usize,
     stats: DecodeStats,
+    pause: Option<super::Pause>,
 }
 
 impl<'m> Decoder<'m> {
@@ -92,7 +93,14 @@ impl<'m> Decoder<'m> {
             cache: None,
             slot: 0,
             stats: DecodeStats::default(),
+            pause: None,
         }
+    }
+
+    /// Awaits `pause` after every decode step (see [`super::Pause`]).
+    pub fn with_pause(mut self, pause: Option<super::Pause>) -> Self {
+        self.pause = pause;
+        self
     }
 
     fn int_tensor(&self, values: Vec<i64>, shape: [usize; 2]) -> Tensor<2, Int> {
@@ -175,14 +183,18 @@ impl<'m> Decoder<'m> {
             .map(|i| if active[i] { *self.rows[i].tokens.last().unwrap() as i64 } else { Tokenizer::PAD as i64 })
             .collect();
         let positions: Vec<i64> = (0..b).map(|i| if active[i] { self.positions[i] as i64 } else { 0 }).collect();
-        let mut mask = Vec::with_capacity(b * (slot + 1));
+        // The step attends to a bucketed number of slots (constant shapes across steps); the
+        // slots past this one are masked like unused ones.
+        let width = self.cache.as_ref().expect("rebuilt before decoding").visible(slot + 1);
+        let mut mask = Vec::with_capacity(b * width);
         for (i, valid) in self.valid.iter_mut().enumerate() {
             valid.push(active[i]);
             mask.extend(valid.iter().map(|&v| if v { 0.0f32 } else { MASK_VALUE }));
+            mask.extend(std::iter::repeat_n(MASK_VALUE, width - valid.len()));
         }
         let tokens = self.int_tensor(tokens, [b, 1]);
         let positions = self.int_tensor(positions, [b, 1]);
-        let mask = Tensor::from_data(TensorData::new(mask, [b, 1, 1, slot + 1]), &self.device);
+        let mask = Tensor::from_data(TensorData::new(mask, [b, 1, 1, width]), &self.device);
         let cache = self.cache.as_mut().expect("rebuilt before decoding");
         let logits = self.model.forward_cached(tokens, positions, mask, cache, slot);
         let mut rngs: Vec<Option<&mut ChaCha8Rng>> =
@@ -193,6 +205,9 @@ impl<'m> Decoder<'m> {
         self.stats.readbacks += 1;
         self.stats.decode_steps += 1;
         self.slot += 1;
+        if let Some(pause) = &self.pause {
+            pause().await;
+        }
         for i in 0..b {
             if !active[i] {
                 continue;

@@ -62,6 +62,11 @@ pub enum InferError {
     Invalid(String),
 }
 
+/// Called between decode steps to let the caller's event loop run: in the browser a run on
+/// the main thread must hand control back (to paint, and to see Stop) even when read-backs
+/// complete at once, as they do on the CPU backend.
+pub type Pause = std::rc::Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>;
+
 /// Cancels a run between decode steps; clones share the flag.
 #[derive(Clone, Debug, Default)]
 pub struct CancelToken(Arc<AtomicBool>);

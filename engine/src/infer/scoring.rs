@@ -1,6 +1,6 @@
 //! Batched scoring with the process reward model.
 
-use super::{InferError, ScoreItem, Scorer, step_ends};
+use super::{CancelToken, InferError, Pause, ScoreItem, Scorer, step_ends};
 use crate::model::{MASK_VALUE, ModelConfig, RewardModel};
 use crate::task::{Token, Tokenizer};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -14,11 +14,28 @@ pub struct PrmScorer<'m> {
     device: Device,
     step_end: Token,
     tokens_scored: u64,
+    cancel: CancelToken,
+    pause: Option<Pause>,
 }
 
 impl<'m> PrmScorer<'m> {
     pub fn new(model: &'m RewardModel, config: &ModelConfig, tokenizer: &Tokenizer, device: &Device) -> Self {
-        PrmScorer { model, config: config.clone(), device: device.clone(), step_end: tokenizer.step_end(), tokens_scored: 0 }
+        PrmScorer {
+            model,
+            config: config.clone(),
+            device: device.clone(),
+            step_end: tokenizer.step_end(),
+            tokens_scored: 0,
+            cancel: CancelToken::new(),
+            pause: None,
+        }
+    }
+
+    /// Checks `cancel` before every chunk and awaits `pause` after it (see [`Pause`]).
+    pub fn with_drive(mut self, cancel: CancelToken, pause: Option<Pause>) -> Self {
+        self.cancel = cancel;
+        self.pause = pause;
+        self
     }
 
     /// Probabilities [B][T] at every position of right-padded sequences.
@@ -55,6 +72,7 @@ impl Scorer for PrmScorer<'_> {
     async fn score(&mut self, items: &[ScoreItem]) -> Result<Vec<Vec<f32>>, InferError> {
         let mut out = Vec::with_capacity(items.len());
         for chunk in items.chunks(SCORE_CHUNK) {
+            self.cancel.check()?;
             let seqs: Vec<Vec<Token>> = chunk
                 .iter()
                 .map(|it| {
@@ -71,6 +89,9 @@ impl Scorer for PrmScorer<'_> {
                 )));
             }
             let probs = self.forward(&seqs).await?;
+            if let Some(pause) = &self.pause {
+                pause().await;
+            }
             for (it, p) in chunk.iter().zip(probs) {
                 let base = it.context.len();
                 out.push(step_ends(&it.solution, self.step_end).into_iter().map(|i| p[base + i]).collect());

@@ -3,6 +3,9 @@
 use super::ModelConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+/// Decode steps attend to the cache in buckets of this many slots (see [`KvCache::visible`]).
+pub const DECODE_BUCKET: usize = 32;
+
 /// Keys and values of every layer for a batch of sequences, preallocated to `capacity` slots.
 /// Rows are sequences; slots are time steps shared by the batch (a row may leave a slot unused,
 /// masked out, while others decode).
@@ -28,18 +31,27 @@ impl KvCache {
         self.capacity
     }
 
+    /// Slots a single-token decode step attends to when slots `0..end` are filled: `end`
+    /// rounded up to a multiple of [`DECODE_BUCKET`] (the extra slots are masked). Keeping the
+    /// shapes to a few buckets matters on wgpu, where every new shape compiles and autotunes
+    /// kernels: in a browser on a software GPU that cost seconds per decode step.
+    pub fn visible(&self, end: usize) -> usize {
+        end.div_ceil(DECODE_BUCKET).saturating_mul(DECODE_BUCKET).min(self.capacity).max(end)
+    }
+
     /// Writes `k`, `v` ([B, H, T, dh]) at slots `start..start+T` of `layer` and returns the
-    /// keys and values of slots `0..start+T`.
+    /// keys and values of slots `0..start+T` (of `0..visible(start+1)` for one new token).
     pub(crate) fn write(&mut self, layer: usize, start: usize, k: Tensor<4>, v: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         let [b, h, t, dh] = k.dims();
         let end = start + t;
         assert!(end <= self.capacity, "KV cache overflow: slot {end} > capacity {}", self.capacity);
+        let shown = if t == 1 { self.visible(end) } else { end };
         let (ks, vs) = &mut self.layers[layer];
         // Taking the buffers out keeps them uniquely owned, so backends can assign in place.
         let kb = ks.take().expect("cache buffer present").slice_assign([0..b, 0..h, start..end, 0..dh], k);
         let vb = vs.take().expect("cache buffer present").slice_assign([0..b, 0..h, start..end, 0..dh], v);
-        let keys = kb.clone().slice([0..b, 0..h, 0..end, 0..dh]);
-        let values = vb.clone().slice([0..b, 0..h, 0..end, 0..dh]);
+        let keys = kb.clone().slice([0..b, 0..h, 0..shown, 0..dh]);
+        let values = vb.clone().slice([0..b, 0..h, 0..shown, 0..dh]);
         *ks = Some(kb);
         *vs = Some(vb);
         (keys, values)

@@ -59,6 +59,9 @@ pub struct ModelEntry {
     pub config: ModelConfig,
     pub parameters: usize,
     pub sha256: String,
+    /// File size in bytes (for download progress); checked with the sha256 when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// Training record (tokens, FLOPs, wall time, machine); free-form, written by training.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<serde_json::Value>,
@@ -86,6 +89,8 @@ pub enum WeightsError {
     ManifestFormat { file: String, found: u32, expected: u32 },
     #[error("manifest has no entry for the {role} model")]
     MissingRole { role: &'static str },
+    #[error("{file}: {actual} bytes, but the manifest says {expected} (truncated, corrupt or replaced file)")]
+    SizeMismatch { file: String, expected: u64, actual: u64 },
     #[error("{file}: sha256 is {actual}, but the manifest says {expected} (corrupt or replaced file)")]
     Sha256Mismatch { file: String, expected: String, actual: String },
     #[error("{file}: {detail}")]
@@ -132,6 +137,9 @@ impl Manifest {
 
 /// Checks `bytes` against the manifest entry's sha256.
 pub fn verify_sha256(entry: &ModelEntry, bytes: &[u8]) -> Result<(), WeightsError> {
+    if let Some(expected) = entry.bytes.filter(|&n| n != bytes.len() as u64) {
+        return Err(WeightsError::SizeMismatch { file: entry.file.clone(), expected, actual: bytes.len() as u64 });
+    }
     let actual = sha256_hex(bytes);
     if actual != entry.sha256 {
         return Err(WeightsError::Sha256Mismatch { file: entry.file.clone(), expected: entry.sha256.clone(), actual });
@@ -212,6 +220,7 @@ pub fn entry_for(role: Role, config: &ModelConfig, file: &str, bytes: &[u8]) -> 
         config: config.clone(),
         parameters: role.parameters(config),
         sha256: sha256_hex(bytes),
+        bytes: Some(bytes.len() as u64),
         training: None,
         metrics: None,
     }

@@ -3,6 +3,7 @@
 //! and accounts its compute.
 
 pub mod beam;
+pub mod compute_optimal;
 pub mod best_of_n;
 pub mod dvts;
 pub mod lookahead;
@@ -50,6 +51,9 @@ pub enum Event {
     RevisionStarted { chain: usize, attempt: usize, sample: usize },
     SampleFinished { sample: usize, answer: Option<String>, score: f32, correct: bool },
     AnswerChosen { answer: Option<String>, correct: bool, tally: Vec<TallyEntry> },
+    /// The compute-optimal policy predicted the difficulty bin (1 easiest) from the verifier's
+    /// mean final score over its probe samples, and picked a strategy for the rest.
+    DifficultyPredicted { mean_score: Option<f32>, bin: usize, picked: String },
     ComputeSpent { compute: Compute },
 }
 
