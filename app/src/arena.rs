@@ -1,0 +1,178 @@
+//! The arena: one lane per strategy, each drawing its samples as they grow.
+
+use crate::lane::{LaneState, Sample};
+use crate::util::{flops, score_color};
+use engine::solve::StrategyName;
+use leptos::prelude::*;
+
+/// Samples drawn per lane; the rest are counted, not drawn (a budget of 256 would flood the page).
+const MAX_DRAWN: usize = 64;
+
+pub struct LaneSpec {
+    pub strategy: StrategyName,
+    pub title: &'static str,
+    pub explain: &'static str,
+}
+
+pub const LANES: [LaneSpec; 5] = [
+    LaneSpec {
+        strategy: StrategyName::BestOfN,
+        title: "Parallel: best-of-N",
+        explain: "N independent answers at once; the verifier's scores (or a plain vote) pick one.",
+    },
+    LaneSpec {
+        strategy: StrategyName::Revisions,
+        title: "Sequential: revisions",
+        explain: "The model reads its earlier attempts and tries again; chains run side by side.",
+    },
+    LaneSpec {
+        strategy: StrategyName::Beam,
+        title: "Search: PRM beam search",
+        explain: "Step by step, the verifier keeps the most promising partial answers and drops the rest.",
+    },
+    LaneSpec {
+        strategy: StrategyName::Lookahead,
+        title: "Search: lookahead",
+        explain: "Beam search that rolls each step k steps further before judging it: costs N·(k+1).",
+    },
+    LaneSpec {
+        strategy: StrategyName::ComputeOptimal,
+        title: "Compute-optimal pick",
+        explain: "Guesses how hard the problem is from a few verifier-scored samples, then spends the rest on the strategy suited to that difficulty.",
+    },
+];
+
+fn step_line(text: String, step: crate::lane::Step, inherited: bool) -> impl IntoView {
+    let style = step.score.map(|s| format!("background:{}", score_color(s))).unwrap_or_default();
+    let wrong = step.correct == Some(false);
+    let title = match (step.score, step.correct) {
+        (Some(s), Some(c)) => format!("verifier score {s:.3}; exact checker: {}", if c { "right so far" } else { "wrong" }),
+        _ => "not scored yet".to_string(),
+    };
+    view! {
+        <div class="step" class:wrong=wrong class:inherited=inherited style=style title=title>
+            {text}{wrong.then_some(view! { <span class="mark" aria-label="wrong step">" ✗"</span> })}
+        </div>
+    }
+}
+
+fn sample_card(s: &Sample, label: String) -> impl IntoView + use<> {
+    let inherited_lines = s.text[..s.inherited.min(s.text.len())].matches('\n').count();
+    let lines = s.lines().into_iter().enumerate().map(|(i, (text, step))| step_line(text, step, i < inherited_lines)).collect_view();
+    let footer = s.finished.as_ref().map(|f| {
+        let answer = f.answer.clone().unwrap_or_else(|| "no answer".into());
+        view! { <div class="answer" class:right=f.correct>{format!("→ {answer}  (score {:.2})", f.score)}</div> }
+    });
+    let class = if s.pruned { "sample pruned" } else if s.finished.as_ref().is_some_and(|f| f.correct) { "sample right" } else { "sample" };
+    view! {
+        <div class=class>
+            <div class="sample-label">{label}{s.pruned.then_some(" · pruned")}</div>
+            {lines}
+            {footer}
+        </div>
+    }
+}
+
+fn samples_view(state: &LaneState) -> AnyView {
+    let chains = state.chains();
+    let mut drawn = 0usize;
+    let mut parts = Vec::new();
+    let in_chain: std::collections::HashSet<usize> = chains.iter().flatten().copied().collect();
+    let loose: Vec<&Sample> = state.samples.iter().filter(|s| !in_chain.contains(&s.id)).collect();
+    if !loose.is_empty() {
+        let cards = loose
+            .iter()
+            .take(MAX_DRAWN)
+            .map(|s| {
+                let label = match s.parent {
+                    Some(p) => format!("#{} (from #{p})", s.id),
+                    None => format!("#{}", s.id),
+                };
+                sample_card(s, label)
+            })
+            .collect_view();
+        drawn += loose.len().min(MAX_DRAWN);
+        parts.push(view! { <div class="grid">{cards}</div> }.into_any());
+    }
+    for (c, ids) in chains.iter().enumerate() {
+        if drawn >= MAX_DRAWN {
+            break;
+        }
+        let attempts = ids
+            .iter()
+            .take(MAX_DRAWN - drawn)
+            .enumerate()
+            .map(|(a, &id)| sample_card(&state.samples[id], format!("chain {} · attempt {}", c + 1, a + 1)))
+            .collect_view();
+        drawn += ids.len();
+        parts.push(view! { <div class="chain" role="group" aria-label=format!("revision chain {}", c + 1)>{attempts}</div> }.into_any());
+    }
+    let hidden = state.samples.len().saturating_sub(drawn);
+    if hidden > 0 {
+        parts.push(view! { <p class="note">{format!("+ {hidden} more samples, counted but not drawn")}</p> }.into_any());
+    }
+    parts.into_any()
+}
+
+fn tally_view(state: &LaneState, true_answer: String) -> impl IntoView + use<> {
+    state.chosen.as_ref().map(|chosen| {
+        let mut tally = chosen.tally.clone();
+        tally.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(b.votes.cmp(&a.votes)));
+        let chosen_answer = chosen.answer.clone();
+        let rows = tally
+            .into_iter()
+            .take(6)
+            .map(|t| {
+                let is_chosen = Some(&t.answer) == chosen_answer.as_ref();
+                let is_true = t.answer == true_answer;
+                view! {
+                    <tr class:chosen=is_chosen>
+                        <td>{t.answer.clone()}{is_true.then_some(" ✓")}</td>
+                        <td>{t.votes}</td>
+                        <td>{format!("{:.2}", t.weight)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let verdict = format!(
+            "chosen {} · true {} · {}",
+            chosen.answer.clone().unwrap_or_else(|| "none".into()),
+            true_answer,
+            if chosen.correct { "right" } else { "wrong" }
+        );
+        view! {
+            <table class="tally">
+                <thead><tr><th>"answer"</th><th>"votes"</th><th>"summed score"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <p class="verdict" class:right=chosen.correct data-testid="verdict">{verdict}</p>
+        }
+    })
+}
+
+#[component]
+pub fn Lane(spec: &'static LaneSpec, state: RwSignal<LaneState>, true_answer: Signal<String>) -> impl IntoView {
+    let compute = move || {
+        let s = state.get();
+        let c = s.compute;
+        let tokens = c.tokens_generated.max(s.tokens_seen());
+        format!("{} / {} generations · {} tokens · {}", c.generations, s.budget, tokens, flops(c.flops))
+    };
+    view! {
+        <section class="lane" data-strategy=format!("{:?}", spec.strategy) aria-live="polite">
+            <header>
+                <h3>{spec.title}</h3>
+                <p class="explain">{spec.explain}</p>
+            </header>
+            <p class="compute" data-testid="compute">{compute}</p>
+            {move || state.with(|s| s.prediction.clone()).map(|p| {
+                let score = p.mean_score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "–".into());
+                view! { <p class="prediction">{format!("predicted difficulty: bin {} of 5 (mean verifier score {score}) → {}", p.bin, p.picked)}</p> }
+            })}
+            {move || state.with(|s| s.error.clone()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || state.with(|s| tally_view(s, true_answer.get()))}
+            <div class="samples">{move || state.with(samples_view)}</div>
+            {move || state.with(|s| s.seconds).map(|t| view! { <p class="note">{format!("finished in {t:.1} s")}</p> })}
+        </section>
+    }
+}

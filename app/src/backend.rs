@@ -1,0 +1,66 @@
+//! Starting burn in the page: WebGPU first, burn's CPU backend when WebGPU is missing, fails,
+//! or the visitor asked for the CPU.
+
+use engine::backend::{self, BackendInfo};
+use crate::config::BackendPref;
+use engine::Device;
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+pub struct Started {
+    pub device: Device,
+    pub info: BackendInfo,
+    /// Why the page runs on the CPU, when it does.
+    pub fallback: Option<String>,
+}
+
+fn has_webgpu() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("gpu")).map(|g| !g.is_undefined() && !g.is_null()).unwrap_or(false)
+}
+
+pub async fn start(pref: BackendPref) -> Started {
+    let fallback = if pref == BackendPref::Cpu {
+        "you asked for the CPU (backend=cpu in the link)".to_string()
+    } else if !has_webgpu() {
+        "this browser has no WebGPU".to_string()
+    } else {
+        match backend::wgpu_async().await {
+            Ok((device, mut info)) => {
+                // Browsers hide adapter names from wgpu; WebGPU's own adapter.info tells more.
+                if let Some(name) = adapter_info().await {
+                    info.software |= name.to_lowercase().contains("swiftshader");
+                    info.adapter = format!("{name} (WebGPU)");
+                }
+                // A software renderer (SwiftShader) is many times slower than the CPU backend
+                // for these small models (README: measured); use it only when asked to.
+                if !info.software || pref == BackendPref::WebGpu {
+                    return Started { device, info, fallback: None };
+                }
+                format!("the WebGPU adapter is a software renderer ({}), slower here than the CPU backend; add backend=webgpu to the link to use it anyway", info.adapter)
+            }
+            Err(e) => format!("WebGPU failed to start: {e}"),
+        }
+    };
+    let (device, info) = backend::cpu();
+    Started { device, info, fallback: Some(fallback) }
+}
+
+/// Vendor, architecture, device and description from `navigator.gpu.requestAdapter()`.
+async fn adapter_info() -> Option<String> {
+    let gpu = Reflect::get(&web_sys::window()?.navigator(), &"gpu".into()).ok()?;
+    let request: js_sys::Function = Reflect::get(&gpu, &"requestAdapter".into()).ok()?.dyn_into().ok()?;
+    let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = JsFuture::from(promise).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let info = Reflect::get(&adapter, &"info".into()).ok()?;
+    let parts: Vec<String> = ["vendor", "architecture", "device", "description"]
+        .iter()
+        .filter_map(|k| Reflect::get(&info, &JsValue::from_str(k)).ok()?.as_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}

@@ -1,0 +1,174 @@
+//! Fetching the shipped weights: the manifest, then each model file with a progress count,
+//! checked against the manifest's sha256 and kept in the Cache API so a second visit needs no
+//! network. Every failure names the file.
+
+use engine::model::weights::{self, MANIFEST_FILE, Manifest, Role};
+use js_sys::Uint8Array;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, Response};
+
+/// Where the weights live, relative to the page.
+pub const MODELS_DIR: &str = "models/";
+const CACHE_NAME: &str = "ponder-models-v1";
+/// The roles the page runs.
+pub const ROLES: [Role; 3] = [Role::Generator, Role::Prm, Role::Revision];
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadError {
+    /// No manifest at all: the page runs on randomly initialised models.
+    NoManifest(String),
+    /// A named file is missing, corrupt or unreadable.
+    File { file: String, detail: String },
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NoManifest(d) => write!(f, "{MODELS_DIR}{MANIFEST_FILE}: {d}"),
+            LoadError::File { file, detail } => write!(f, "{MODELS_DIR}{file}: {detail}"),
+        }
+    }
+}
+
+fn js_err(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+async fn open_cache() -> Option<Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    JsFuture::from(caches.open(CACHE_NAME)).await.ok()?.dyn_into::<Cache>().ok()
+}
+
+async fn cached(cache: &Option<Cache>, key: &str) -> Option<Vec<u8>> {
+    let cache = cache.as_ref()?;
+    let hit = JsFuture::from(cache.match_with_str(key)).await.ok()?;
+    let response: Response = hit.dyn_into().ok()?;
+    let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    Some(Uint8Array::new(&buffer).to_vec())
+}
+
+async fn store(cache: &Option<Cache>, key: &str, bytes: &[u8]) {
+    let Some(cache) = cache else { return };
+    let body = Uint8Array::from(bytes);
+    if let Ok(response) = Response::new_with_opt_buffer_source(Some(&body)) {
+        // Full storage is not fatal: the page works, the next visit downloads again.
+        if let Err(e) = JsFuture::from(cache.put_with_str(key, &response)).await {
+            web_sys::console::warn_1(&format!("could not cache {key}: {}", js_err(e)).into());
+        }
+    }
+}
+
+async fn forget(cache: &Option<Cache>, key: &str) {
+    if let Some(cache) = cache {
+        let _ = JsFuture::from(cache.delete_with_str(key)).await;
+    }
+}
+
+/// Downloads `url`, reporting bytes received (and the total when the server says it).
+async fn download(url: &str, file: &str, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<Vec<u8>, LoadError> {
+    let err = |detail: String| LoadError::File { file: file.into(), detail };
+    let window = web_sys::window().ok_or_else(|| err("no window".into()))?;
+    let response: Response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| err(format!("download failed: {}", js_err(e))))?.unchecked_into();
+    if !response.ok() {
+        return Err(err(format!("the server answered {} {}", response.status(), response.status_text())));
+    }
+    let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
+    let Some(body) = response.body() else {
+        let buffer = JsFuture::from(response.array_buffer().map_err(|e| err(js_err(e)))?).await.map_err(|e| err(js_err(e)))?;
+        return Ok(Uint8Array::new(&buffer).to_vec());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| err(format!("download interrupted: {}", js_err(e))))?;
+        if js_sys::Reflect::get(&chunk, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true) {
+            break;
+        }
+        let value = js_sys::Reflect::get(&chunk, &"value".into()).map_err(|e| err(js_err(e)))?;
+        bytes.extend(Uint8Array::new(&value).to_vec());
+        progress(bytes.len() as u64, total);
+    }
+    Ok(bytes)
+}
+
+/// Retries a download with backoff (0.5 s, 1 s, 2 s) before giving up.
+async fn download_retrying(url: &str, file: &str, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<Vec<u8>, LoadError> {
+    let mut delay = 500;
+    let mut attempt = 0;
+    loop {
+        match download(url, file, progress).await {
+            Ok(b) => return Ok(b),
+            // A missing file will not appear by retrying.
+            Err(e) if attempt >= 3 || e.to_string().contains("answered 404") => return Err(e),
+            Err(_) => {
+                crate::util::sleep_ms(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// Loading progress: the file in flight, bytes so far and the total of all files.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub file: String,
+    pub done: u64,
+    pub total: u64,
+    pub from_cache: bool,
+}
+
+/// The manifest and the bytes of every model file the page runs, each checked by sha256.
+pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<(Manifest, Vec<(Role, Vec<u8>)>), LoadError> {
+    let cache = open_cache().await;
+    let manifest_url = format!("{MODELS_DIR}{MANIFEST_FILE}");
+    // The manifest is fetched fresh (it names the current weights); offline, the cached one.
+    let text = match download(&manifest_url, MANIFEST_FILE, &mut |_, _| {}).await {
+        Ok(bytes) => {
+            store(&cache, &manifest_url, &bytes).await;
+            bytes
+        }
+        Err(e) => match cached(&cache, &manifest_url).await {
+            Some(bytes) => bytes,
+            None if e.to_string().contains("answered 404") => return Err(LoadError::NoManifest("not found".into())),
+            None => return Err(e),
+        },
+    };
+    let text = String::from_utf8(text).map_err(|_| LoadError::File { file: MANIFEST_FILE.into(), detail: "not UTF-8 text".into() })?;
+    let manifest = Manifest::parse(MANIFEST_FILE, &text).map_err(|e| LoadError::File { file: MANIFEST_FILE.into(), detail: e.to_string() })?;
+    let mut entries = Vec::new();
+    for role in ROLES {
+        let entry = manifest.entry(role).map_err(|e| LoadError::File { file: MANIFEST_FILE.into(), detail: e.to_string() })?;
+        entries.push((role, entry.clone()));
+    }
+    let total: u64 = entries.iter().map(|(_, e)| e.bytes.unwrap_or(0)).sum();
+    let mut done = 0u64;
+    let mut files = Vec::new();
+    for (role, entry) in entries {
+        // The key carries the hash, so new weights never meet stale cached ones.
+        let key = format!("{MODELS_DIR}{}?sha256={}", entry.file, entry.sha256);
+        if let Some(bytes) = cached(&cache, &key).await {
+            if weights::verify_sha256(&entry, &bytes).is_ok() {
+                done += bytes.len() as u64;
+                progress(Progress { file: entry.file.clone(), done, total, from_cache: true });
+                files.push((role, bytes));
+                continue;
+            }
+            forget(&cache, &key).await;
+        }
+        let base = done;
+        let file = entry.file.clone();
+        let bytes = download_retrying(&format!("{MODELS_DIR}{}", entry.file), &entry.file, &mut |got, _| {
+            progress(Progress { file: file.clone(), done: base + got, total, from_cache: false })
+        })
+        .await?;
+        weights::verify_sha256(&entry, &bytes).map_err(|e| LoadError::File { file: entry.file.clone(), detail: e.to_string() })?;
+        store(&cache, &key, &bytes).await;
+        done = base + bytes.len() as u64;
+        files.push((role, bytes));
+    }
+    Ok((manifest, files))
+}

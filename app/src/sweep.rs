@@ -1,0 +1,186 @@
+//! The sweep view: a set of held-out problems per difficulty level, solved by each strategy
+//! at budgets 1, 2, 4, … and drawn as accuracy against budget (log axis), filling in live:
+//! the study's figures, computed in the page.
+
+use crate::Status;
+use crate::config::{BUDGETS, Config};
+use engine::infer::{CancelToken, InferError, Pause};
+use engine::search::{Common, NoEvents, SearchError, Selection, select};
+use engine::solve::{self, Drive, StrategyName};
+use engine::task::{ArithmeticChain, Level, Task};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The strategies swept, with their line colors.
+const SERIES: [(&str, &str); 5] = [
+    ("best-of-N, weighted", "#2c5cc5"),
+    ("best-of-N, majority", "#7aa0f0"),
+    ("beam search, M=4", "#d0711c"),
+    ("revisions, sequential", "#2f9e55"),
+    ("compute-optimal", "#9a3fc4"),
+];
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SweepState {
+    running: bool,
+    /// (level, series, budget) → (right, tried).
+    cells: BTreeMap<(u8, usize, usize), (usize, usize)>,
+    done: usize,
+    total: usize,
+    message: Option<String>,
+}
+
+fn budgets(max: usize) -> Vec<usize> {
+    BUDGETS.iter().copied().filter(|&b| b <= max).collect()
+}
+
+async fn sweep(config: Config, state: RwSignal<SweepState>, cancel: CancelToken) -> Result<(), SearchError> {
+    let Some(models) = crate::models() else { return Ok(()) };
+    let task = ArithmeticChain;
+    let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: Selection::Weighted };
+    let pause: Pause = Rc::new(|| Box::pin(crate::util::sleep_ms(0)));
+    let drive = Drive { cancel: cancel.clone(), pause: Some(pause), ..Drive::default() };
+    let record = |level: u8, series: usize, budget: usize, right: bool| {
+        state.update(|s| {
+            let cell = s.cells.entry((level, series, budget)).or_default();
+            cell.0 += right as usize;
+            cell.1 += 1;
+            s.done += 1;
+        })
+    };
+    for budget in budgets(config.sweep_max_budget) {
+        for level in Level::ALL {
+            for problem in engine::eval::heldout(level, config.sweep_problems) {
+                let knobs = engine::solve::Knobs { budget, width: 4, chains: 1, ..config.knobs() };
+                // One best-of-N run serves both votes: the same samples, two selections.
+                let bon = solve::solve(&models, &problem, &knobs.strategy(StrategyName::BestOfN)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
+                let truth = task.true_answer(&problem);
+                record(level.get(), 0, budget, bon.correct);
+                let (majority, _) = select(&bon.candidates, Selection::Majority);
+                record(level.get(), 1, budget, majority.as_deref() == Some(truth.as_str()));
+                for (series, name) in [(2, StrategyName::Beam), (3, StrategyName::Revisions), (4, StrategyName::ComputeOptimal)] {
+                    let r = solve::solve(&models, &problem, &knobs.strategy(name)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
+                    record(level.get(), series, budget, r.correct);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One level's chart: accuracy (0–100%) against budget on a log axis, one line per series.
+fn chart(level: u8, state: &SweepState, max_budget: usize) -> impl IntoView + use<> {
+    let (w, h, left, right, top, bottom) = (340.0, 220.0, 40.0, 12.0, 12.0, 36.0);
+    let bs = budgets(max_budget);
+    let steps = (bs.len().max(2) - 1) as f64;
+    let x = move |b: usize| left + (b as f64).log2() / steps.max(1.0) * (w - left - right);
+    let y = move |acc: f64| top + (1.0 - acc) * (h - top - bottom);
+    let grid = [0.0, 0.25, 0.5, 0.75, 1.0]
+        .into_iter()
+        .map(|a| {
+            view! {
+                <line x1=left x2=w - right y1=y(a) y2=y(a) stroke="#e3e5ea" />
+                <text x=left - 4.0 y=y(a) + 4.0 text-anchor="end" font-size="10" fill="#555">{format!("{:.0}%", a * 100.0)}</text>
+            }
+        })
+        .collect_view();
+    let ticks = bs
+        .iter()
+        .map(|&b| view! { <text x=x(b) y=h - bottom + 14.0 text-anchor="middle" font-size="10" fill="#555">{b.to_string()}</text> })
+        .collect_view();
+    let lines = SERIES
+        .iter()
+        .enumerate()
+        .map(|(si, (name, color))| {
+            let points: Vec<(usize, usize, usize)> =
+                bs.iter().filter_map(|&b| state.cells.get(&(level, si, b)).map(|&(r, t)| (b, r, t))).collect();
+            let path = points.iter().map(|&(b, r, t)| format!("{:.1},{:.1}", x(b), y(r as f64 / t as f64))).collect::<Vec<_>>().join(" ");
+            let dots = points
+                .iter()
+                .map(|&(b, r, t)| {
+                    let acc = r as f64 / t as f64;
+                    view! {
+                        <circle cx=x(b) cy=y(acc) r="4" fill=*color tabindex="0">
+                            <title>{format!("{name}, level {level}, budget {b}: {r} of {t} right ({:.0}%)", acc * 100.0)}</title>
+                        </circle>
+                    }
+                })
+                .collect_view();
+            view! { <polyline points=path fill="none" stroke=*color stroke-width="2" />{dots} }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart">
+            <h3>{format!("Level {level}")}</h3>
+            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=format!("accuracy against budget at level {level}")>
+                {grid}
+                <line x1=left x2=left y1=top y2=h - bottom stroke="#888" />
+                <line x1=left x2=w - right y1=h - bottom y2=h - bottom stroke="#888" />
+                {ticks}
+                <text x=(left + w - right) / 2.0 y=h - 4.0 text-anchor="middle" font-size="11" fill="#333">"budget (generations, log scale)"</text>
+                {lines}
+            </svg>
+        </figure>
+    }
+}
+
+#[component]
+pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>) -> impl IntoView {
+    let state = RwSignal::new(SweepState::default());
+    let cancel = StoredValue::new(None::<CancelToken>);
+    let ready = move || matches!(status.get(), Status::Ready { .. });
+    let start = move |_| {
+        let c = config.get_untracked();
+        let runs_per_problem = 4; // best-of-N (two votes), beam, revisions, compute-optimal
+        let total = budgets(c.sweep_max_budget).len() * 5 * c.sweep_problems * (runs_per_problem + 1);
+        state.set(SweepState { running: true, total, ..SweepState::default() });
+        let token = CancelToken::new();
+        cancel.set_value(Some(token.clone()));
+        leptos::task::spawn_local(async move {
+            let result = sweep(c, state, token).await;
+            state.update(|s| {
+                s.running = false;
+                s.message = match result {
+                    Ok(()) => Some("sweep complete".into()),
+                    Err(SearchError::Infer(InferError::Cancelled)) => Some("stopped".into()),
+                    Err(e) => Some(format!("the sweep failed: {e}")),
+                };
+            });
+        });
+    };
+    let stop = move |_| {
+        if let Some(t) = cancel.get_value() {
+            t.cancel();
+        }
+    };
+    view! {
+        <section class="sweep-controls" aria-label="sweep settings">
+            <div class="field">
+                <label for="sweep-problems">"Problems per level"</label>
+                <input id="sweep-problems" type="number" min="1" max="20" prop:value=move || config.with(|c| c.sweep_problems).to_string()
+                    on:change=move |ev| { if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() { config.update(|c| c.sweep_problems = n.clamp(1, 20)) } } />
+            </div>
+            <div class="field">
+                <label for="sweep-budget">"Largest budget"</label>
+                <select id="sweep-budget" on:change=move |ev| { if let Ok(b) = event_target_value(&ev).parse::<usize>() { config.update(|c| c.sweep_max_budget = b) } }>
+                    {BUDGETS.iter().copied().filter(|&b| b <= 64).map(|b| view! { <option value=b.to_string() selected=move || config.with(|c| c.sweep_max_budget == b)>{b.to_string()}</option> }).collect_view()}
+                </select>
+            </div>
+            <button class="primary" data-testid="sweep-run" disabled=move || !ready() || state.with(|s| s.running) on:click=start>"Run sweep"</button>
+            <button data-testid="sweep-stop" disabled=move || !state.with(|s| s.running) on:click=stop>"Stop"</button>
+            <p class="help">"Each strategy solves the same held-out problems (never seen in training) at every budget. Temperature, seed, step scores and verifier come from the arena's settings. The compute-optimal line spends part of each budget predicting difficulty."</p>
+            <p class="note" data-testid="sweep-progress">{move || state.with(|s| {
+                let head = if s.total > 0 { format!("{} of {} runs", s.done, s.total) } else { "not run yet".into() };
+                match &s.message { Some(m) => format!("{head} · {m}"), None => head }
+            })}</p>
+        </section>
+        <div class="legend">{SERIES.iter().map(|(n, c)| view! { <span style=format!("--c:{c}")>{*n}</span> }).collect_view()}</div>
+        <div class="charts">
+            {move || {
+                let max = config.with(|c| c.sweep_max_budget);
+                state.with(|s| (1..=5u8).map(|l| chart(l, s, max)).collect_view())
+            }}
+        </div>
+    }
+}
