@@ -4,16 +4,7 @@
 # npm present it also installs binaryen's wasm-opt locally for a smaller release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TRUNK_VERSION=0.21.14
-WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
-
-rustup target add wasm32-unknown-unknown
-if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
-  cargo install trunk --version "$TRUNK_VERSION" --locked
-fi
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
+source scripts/web-tools.sh
 # Release builds run wasm-opt, pinned in Trunk.toml to binaryen 132 from npm (Debian's 108
 # breaks wasm-bindgen output, and trunk cannot download one here). Without npm, build and
 # serve an unoptimised debug build instead.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Ponder's tests: the engine and CLI on burn's CPU backend and on wgpu (Mesa's lavapipe
-# software Vulkan when no GPU is present), plus a wasm32 build check of the engine.
+# software Vulkan when no GPU is present), the CLI end to end, and the web app end to end in
+# headless Chromium (scripts/e2e.sh).
 # Installs lavapipe and the wasm target when it can (root with apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,5 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
 cargo test --workspace --exclude ponder-app
 
-rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
-if rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
-  echo "checking that the engine and app build for wasm32"
-  cargo check --target wasm32-unknown-unknown -p ponder-app
-fi
+# The web app in headless Chromium (or, where no browser can be installed, a wasm32 build check).
+./scripts/e2e.sh

@@ -65,3 +65,16 @@ fn typed_problems_are_solved_and_bad_input_is_explained() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn compute_optimal_predicts_once_and_answers_once() {
+    let out = ponder(&["solve", "--level", "1", "--strategy", "compute-optimal", "--budget", "8", "--seed", "1", "--backend", "cpu", "--events"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let count = |kind: &str| text.lines().filter(|l| l.contains(&format!("\"event\":\"{kind}\""))).count();
+    // The probe's own vote stays internal: one answer for the run.
+    assert_eq!(count("answer_chosen"), 1, "{text}");
+    assert_eq!(count("difficulty_predicted"), 1, "{text}");
+    let last_compute = text.lines().filter(|l| l.contains("\"event\":\"compute_spent\"")).last().unwrap();
+    assert!(last_compute.contains("\"generations\":8"), "{last_compute}");
+}

@@ -159,7 +159,7 @@ pub fn Lane(spec: &'static LaneSpec, state: RwSignal<LaneState>, true_answer: Si
         format!("{} / {} generations · {} tokens · {}", c.generations, s.budget, tokens, flops(c.flops))
     };
     view! {
-        <section class="lane" data-strategy=format!("{:?}", spec.strategy) aria-live="polite">
+        <section class="lane" data-strategy=format!("{:?}", spec.strategy) data-running=move || state.with(|s| s.running).to_string() aria-live="polite">
             <header>
                 <h3>{spec.title}</h3>
                 <p class="explain">{spec.explain}</p>

@@ -12,6 +12,9 @@ use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// Least time between two redraws of a lane while it runs.
+const FRAME_MS: f64 = 100.0;
+
 #[derive(Clone, Copy)]
 pub struct Runner {
     pub lanes: [RwSignal<LaneState>; LANES.len()],
@@ -89,10 +92,17 @@ impl Runner {
                         }
                     }
                 };
+                // Redrawing a lane costs more than a decode step at large budgets: redraw at
+                // most every FRAME_MS, but yield to the page after every step (Stop, input).
                 let pause: Pause = {
                     let flush = flush.clone();
+                    let last = Rc::new(std::cell::Cell::new(0.0f64));
                     Rc::new(move || {
-                        flush();
+                        let now = crate::util::now_ms();
+                        if now - last.get() >= FRAME_MS {
+                            last.set(now);
+                            flush();
+                        }
                         Box::pin(crate::util::sleep_ms(0))
                     })
                 };

@@ -195,7 +195,13 @@ async fn compute_optimal(
 ) -> Result<RunResult, SearchError> {
     let probe = co.probe();
     let (mean, spent) = if probe > 0 {
-        let r = run_one(models, problem, &Strategy::BestOfN(BestOfN { n: probe }), common.clone(), verifier, drive, sink).await?;
+        // The probe's own pick is not the run's answer: keep its vote off the stream.
+        let mut probe_sink = |e: Event| {
+            if !matches!(e, Event::AnswerChosen { .. }) {
+                sink.emit(e)
+            }
+        };
+        let r = run_one(models, problem, &Strategy::BestOfN(BestOfN { n: probe }), common.clone(), verifier, drive, &mut probe_sink).await?;
         let finals: Vec<f32> = r.candidates.iter().map(|c| c.step_scores.last().copied().unwrap_or(0.0)).collect();
         (Some(finals.iter().sum::<f32>() / finals.len().max(1) as f32), r.compute)
     } else {

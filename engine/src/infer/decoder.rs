@@ -256,7 +256,12 @@ impl Generator for Decoder<'_> {
         self.rows = rows.into_iter().map(|r| Row { context_len: r.context.len(), tokens: r.context, finished: None }).collect();
         self.states = vec![State::Parked; self.rows.len()];
         self.step_tokens = vec![0; self.rows.len()];
-        self.rebuild()
+        self.rebuild()?;
+        // Filling the cache of a large batch is the longest single piece of work.
+        if let Some(pause) = &self.pause {
+            pause().await;
+        }
+        Ok(())
     }
 
     fn select(&mut self, rows: &[usize], seeds: &[u64]) -> Result<(), InferError> {
