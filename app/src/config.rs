@@ -118,17 +118,11 @@ fn decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                // Both digits must be ASCII hex ("+1" would parse as a number otherwise).
-                let hex = &bytes[i + 1..i + 3];
-                let value = if hex.iter().all(u8::is_ascii_hexdigit) { u8::from_str_radix(std::str::from_utf8(hex).unwrap_or("zz"), 16) } else { u8::from_str_radix("zz", 16) };
-                match value {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
+            // "%2B" and the like; anything else after '%' stays as typed.
+            b'%' if i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("25");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'%'));
+                i += 2;
             }
             b => out.push(b),
         }
