@@ -88,7 +88,7 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
         // that fits this machine's time (README: FLOPs-matched comparison).
         (Role::Large, false) => (500, 64, 1e-3),
         (Role::Prm | Role::PrmHard, false) => (500, 32, 5e-4),
-        (Role::Revision, false) => (400, 32, 5e-4),
+        (Role::Revision, false) => (1000, 32, 2e-3),
     };
     let steps = a.steps.map(|s| s as usize).unwrap_or(steps);
     Plan {

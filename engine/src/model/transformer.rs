@@ -99,15 +99,22 @@ impl TransformerBody {
     }
 
     /// The same body with room for `max_len` positions: the trained position embeddings are
-    /// kept and new ones start small and random (the revision model starts from the generator).
-    pub fn with_max_len(mut self, max_len: usize, device: &Device) -> Self {
+    /// kept and repeated to fill the new ones (the revision model starts from the generator).
+    /// Random new positions left the revision model unable to read anything past the
+    /// generator's length in a few hundred steps; repeated ones start from what it knows.
+    pub fn with_max_len(mut self, max_len: usize, _device: &Device) -> Self {
         let old = self.positions.weight.val();
         let [n, d] = old.dims();
         if max_len > n {
-            let std = old.clone().var(0).mean().sqrt().into_scalar::<f32>() as f64;
-            let extra = Tensor::<2>::random([max_len - n, d], burn::tensor::Distribution::Normal(0.0, std.max(1e-3)), device);
+            let mut parts = vec![old.clone().detach()];
+            let mut have = n;
+            while have < max_len {
+                let take = (max_len - have).min(n);
+                parts.push(old.clone().detach().slice([0..take, 0..d]));
+                have += take;
+            }
             // A fresh leaf: the optimiser tracks the new parameter, not the concatenation.
-            let weight = Tensor::cat(vec![old.detach(), extra], 0).detach();
+            let weight = Tensor::cat(parts, 0).detach();
             self.positions.weight = burn::module::Param::from_tensor(weight);
         }
         self
