@@ -6,7 +6,7 @@ use engine::solve::StrategyName;
 use leptos::prelude::*;
 
 /// Samples drawn per lane; the rest are counted, not drawn (a budget of 256 would flood the page).
-const MAX_DRAWN: usize = 64;
+const MAX_DRAWN: usize = 32;
 
 pub struct LaneSpec {
     pub strategy: StrategyName,
@@ -145,7 +145,7 @@ fn tally_view(state: &LaneState, true_answer: String) -> impl IntoView + use<> {
                 <thead><tr><th>"answer"</th><th>"votes"</th><th>"summed score"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
-            <p class="verdict" class:right=chosen.correct data-testid="verdict">{verdict}</p>
+            <p class="verdict" class:right=chosen.correct data-testid="verdict" role="status">{verdict}</p>
         }
     })
 }
@@ -153,13 +153,14 @@ fn tally_view(state: &LaneState, true_answer: String) -> impl IntoView + use<> {
 #[component]
 pub fn Lane(spec: &'static LaneSpec, state: RwSignal<LaneState>, true_answer: Signal<String>) -> impl IntoView {
     let compute = move || {
-        let s = state.get();
-        let c = s.compute;
-        let tokens = c.tokens_generated.max(s.tokens_seen());
-        format!("{} / {} generations · {} tokens · {}", c.generations, s.budget, tokens, flops(c.flops))
+        state.with(|s| {
+            let c = s.compute;
+            let tokens = c.tokens_generated.max(s.tokens_seen());
+            format!("{} / {} generations · {} tokens · {}", c.generations, s.budget, tokens, flops(c.flops))
+        })
     };
     view! {
-        <section class="lane" data-strategy=format!("{:?}", spec.strategy) data-running=move || state.with(|s| s.running).to_string() aria-live="polite">
+        <section class="lane" data-strategy=format!("{:?}", spec.strategy) data-running=move || state.with(|s| s.running).to_string()>
             <header>
                 <h3>{spec.title}</h3>
                 <p class="explain">{spec.explain}</p>

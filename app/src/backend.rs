@@ -15,9 +15,15 @@ pub struct Started {
     pub fallback: Option<String>,
 }
 
+/// `navigator.gpu` of the page or of the worker this runs in.
+fn gpu() -> Option<JsValue> {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let gpu = Reflect::get(&navigator, &"gpu".into()).ok()?;
+    (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
+}
+
 fn has_webgpu() -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("gpu")).map(|g| !g.is_undefined() && !g.is_null()).unwrap_or(false)
+    gpu().is_some()
 }
 
 pub async fn start(pref: BackendPref) -> Started {
@@ -49,7 +55,7 @@ pub async fn start(pref: BackendPref) -> Started {
 
 /// Vendor, architecture, device and description from `navigator.gpu.requestAdapter()`.
 async fn adapter_info() -> Option<String> {
-    let gpu = Reflect::get(&web_sys::window()?.navigator(), &"gpu".into()).ok()?;
+    let gpu = gpu()?;
     let request: js_sys::Function = Reflect::get(&gpu, &"requestAdapter".into()).ok()?.dyn_into().ok()?;
     let promise: js_sys::Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
     let adapter = JsFuture::from(promise).await.ok()?;

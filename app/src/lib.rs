@@ -6,26 +6,19 @@ mod arena;
 mod backend;
 mod config;
 mod controls;
+mod host;
 mod lane;
 mod loader;
+mod protocol;
 mod runner;
 mod sweep;
 mod util;
+mod worker;
 
 use config::{Config, View};
-use engine::models::Models;
 use leptos::prelude::*;
-use std::cell::RefCell;
+use protocol::FromWorker;
 use std::rc::Rc;
-
-thread_local! {
-    /// The loaded models and device: not `Send`, so kept out of the reactive graph.
-    static MODELS: RefCell<Option<Rc<Models>>> = const { RefCell::new(None) };
-}
-
-pub fn models() -> Option<Rc<Models>> {
-    MODELS.with(|m| m.borrow().clone())
-}
 
 /// What the page knows about its backend and weights.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +26,8 @@ pub enum Status {
     StartingBackend,
     Loading(loader::Progress),
     Ready { weights: String },
+    /// The engine worker is being started afresh (after Stop, a failed run or a crash).
+    Restarting(String),
     /// The weights could not be loaded; the page still validates and draws problems.
     Failed(String),
 }
@@ -44,9 +39,32 @@ pub struct BackendStatus {
     pub fallback: Option<String>,
 }
 
-fn main() {
+unsafe extern "C" {
+    /// The static constructors (cubecl registers hundreds through `inventory`).
+    fn __wasm_call_ctors();
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start_app() {
+    // Run the constructors once, here. Without an explicit call, wasm-ld wraps every export
+    // in a call to all of them, and each JS→wasm call (every event, message and timer)
+    // cost milliseconds (measured with Chromium's profiler).
+    unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
+    // The same wasm runs the page and, in a dedicated worker, the engine.
+    if worker::in_worker() {
+        worker::run();
+    } else {
+        leptos::mount::mount_to_body(App);
+    }
+}
+
+/// Ends the engine worker and starts a fresh one with the same models.
+pub fn restart_engine(status: RwSignal<Status>, why: &str) {
+    status.set(Status::Restarting(why.to_string()));
+    if let Err(e) = host::restart() {
+        status.set(Status::Failed(e));
+    }
 }
 
 fn current_query() -> String {
@@ -61,32 +79,25 @@ fn write_query(query: &str) {
     }
 }
 
-/// Starts the backend and loads the weights (random ones when none are shipped).
-async fn start(pref: config::BackendPref, backend: RwSignal<Option<BackendStatus>>, status: RwSignal<Status>) {
-    let started = backend::start(pref).await;
-    backend.set(Some(BackendStatus { kind: started.info.kind.clone(), adapter: started.info.adapter.clone(), fallback: started.fallback.clone() }));
+/// Loads and verifies the weights, then starts the engine worker with them (random weights
+/// when none are shipped); the worker starts the backend and reports it.
+async fn start(query: String, status: RwSignal<Status>, handler: host::Handler) {
     status.set(Status::Loading(loader::Progress::default()));
-    let device = started.device;
-    let loaded = loader::load(&mut |p| status.set(Status::Loading(p))).await;
-    let models = match loaded {
+    let (manifest, files) = match loader::load(&mut |p| status.set(Status::Loading(p))).await {
         Ok((manifest, files)) => {
-            let files: std::collections::HashMap<String, Vec<u8>> =
-                files.into_iter().map(|(role, bytes)| (manifest.entry(role).map(|e| e.file.clone()).unwrap_or_default(), bytes)).collect();
-            Models::from_manifest(manifest, |file| files.get(file).cloned().ok_or_else(|| engine::model::weights::WeightsError::Read { file: file.into(), detail: "not downloaded".into() }), &device)
-                .map(|m| (m, "trained weights, sha256 verified".to_string()))
-                .map_err(|e| format!("{}{e}", loader::MODELS_DIR))
+            let files: Vec<(String, Vec<u8>)> =
+                files.into_iter().filter_map(|(role, bytes)| Some((manifest.entry(role).ok()?.file.clone(), bytes))).collect();
+            match serde_json::to_string(&manifest) {
+                Ok(text) => (Some(text), files),
+                Err(e) => return status.set(Status::Failed(format!("{}{}: {e}", loader::MODELS_DIR, engine::model::weights::MANIFEST_FILE))),
+            }
         }
-        Err(loader::LoadError::NoManifest(_)) => Models::random(&device, 0)
-            .map(|m| (m, "randomly initialised weights: no trained models are shipped with this build".to_string()))
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+        Err(loader::LoadError::NoManifest(_)) => (None, Vec::new()),
+        Err(e) => return status.set(Status::Failed(e.to_string())),
     };
-    match models {
-        Ok((m, weights)) => {
-            MODELS.with(|slot| *slot.borrow_mut() = Some(Rc::new(m)));
-            status.set(Status::Ready { weights });
-        }
-        Err(e) => status.set(Status::Failed(e)),
+    status.set(Status::StartingBackend);
+    if let Err(e) = host::start(query, manifest, files, handler) {
+        status.set(Status::Failed(e));
     }
 }
 
@@ -96,9 +107,42 @@ fn App() -> impl IntoView {
     let config = RwSignal::new(initial.clone());
     Effect::new(move |_| write_query(&config.get().to_query()));
     let backend = RwSignal::new(None::<BackendStatus>);
-    let status = RwSignal::new(Status::StartingBackend);
-    leptos::task::spawn_local(start(initial.backend, backend, status));
-    let runner = runner::Runner::new();
+    let status = RwSignal::new(Status::Loading(loader::Progress::default()));
+    let runner = runner::Runner::new(status);
+    let sweep = sweep::SweepRun::new(status);
+    // Whether the engine ever became ready: a worker that dies before that is not restarted
+    // (it would die again), one that dies later is.
+    let ever_ready = StoredValue::new(false);
+    let handler: host::Handler = Rc::new(move |msg| match msg {
+        Ok(FromWorker::Hello) => {}
+        Ok(FromWorker::Backend { kind, adapter, fallback }) => backend.set(Some(BackendStatus { kind, adapter, fallback })),
+        Ok(FromWorker::Ready { weights }) => {
+            ever_ready.set_value(true);
+            status.set(Status::Ready { weights });
+        }
+        Ok(FromWorker::Failed { message }) => status.set(Status::Failed(message)),
+        Ok(FromWorker::Lane { generation, lane, update }) => runner.on_update(generation, lane, update),
+        Ok(FromWorker::SweepCell { generation, level, series, budget, right }) => sweep.on_cell(generation, level, series, budget, right),
+        Ok(FromWorker::SweepEnded { generation, message }) => sweep.on_ended(generation, message),
+        Err(why) => {
+            runner.on_crash(&why);
+            sweep.on_crash(&why);
+            if ever_ready.get_value() {
+                restart_engine(status, &format!("{why}; the engine starts afresh"));
+            } else {
+                status.set(Status::Failed(why));
+            }
+        }
+    });
+    // Whatever restarts the engine (Stop in the arena or the sweep, a failed run) ends what
+    // else was running in it; the one that asked has already marked itself stopped.
+    Effect::new(move |_| {
+        if let Status::Restarting(why) = status.get() {
+            runner.on_crash(&why);
+            sweep.on_crash(&why);
+        }
+    });
+    leptos::task::spawn_local(start(initial.to_query(), status, handler));
 
     let backend_line = move || match backend.get() {
         None => view! { <p class="backend">"starting the GPU…"</p> }.into_any(),
@@ -118,7 +162,8 @@ fn App() -> impl IntoView {
         }
     };
     let status_line = move || match status.get() {
-        Status::StartingBackend => view! { <p class="status">"waiting for the backend…"</p> }.into_any(),
+        Status::StartingBackend => view! { <p class="status">"starting the engine and the backend…"</p> }.into_any(),
+        Status::Restarting(why) => view! { <p class="status" data-testid="models-restarting">{format!("restarting the engine ({why})…")}</p> }.into_any(),
         Status::Loading(p) => {
             let pct = if p.total > 0 { (p.done as f64 / p.total as f64 * 100.0).min(100.0) } else { 0.0 };
             view! {
@@ -157,7 +202,7 @@ fn App() -> impl IntoView {
         <main>
             {move || match config.with(|c| c.view) {
                 View::Arena => view! { <controls::Controls config=config runner=runner.clone() status=status /> }.into_any(),
-                View::Sweep => view! { <sweep::Sweep config=config status=status /> }.into_any(),
+                View::Sweep => view! { <sweep::Sweep config=config status=status sweep=sweep /> }.into_any(),
             }}
         </main>
         <footer class="foot">

@@ -1,46 +1,80 @@
-//! Runs the arena's lanes side by side on the loaded models, streaming each lane's events
-//! into its state between decode steps, and stops them all on request.
+//! The arena's lanes on the page's side: a run is sent to the engine worker, whose events
+//! fill the lanes as they arrive; Stop ends the worker at once and starts a fresh one.
 
+use crate::Status;
 use crate::arena::LANES;
 use crate::config::Config;
 use crate::lane::LaneState;
-use engine::infer::{CancelToken, InferError, Pause};
-use engine::search::{Common, Event, SearchError};
-use engine::solve::{self, Drive};
+use crate::protocol::{LaneUpdate, ToWorker};
+use engine::search::Event;
 use engine::task::ChainProblem;
 use leptos::prelude::*;
-use std::cell::RefCell;
-use std::rc::Rc;
 
-/// Least time between two redraws of a lane while it runs.
-const FRAME_MS: f64 = 100.0;
+/// Least time between two redraws of the lanes: at large budgets a redraw costs more than
+/// the worker takes to send the next events, so they are gathered and drawn together.
+const FRAME_MS: i32 = 200;
 
 #[derive(Clone, Copy)]
 pub struct Runner {
     pub lanes: [RwSignal<LaneState>; LANES.len()],
     pub busy: RwSignal<bool>,
-    cancel: StoredValue<Option<CancelToken>>,
+    status: RwSignal<Status>,
+    /// Lanes of the current run not finished yet.
+    pending: StoredValue<Vec<usize>>,
+    /// A lane of the current run failed (a lost GPU device, say): restart the engine after it.
+    failed: StoredValue<bool>,
     /// Bumped by every run, so a stopped run's late events cannot reach a newer run's lanes.
     generation: StoredValue<u64>,
+    /// Events received and not drawn yet, per lane, and whether a redraw is scheduled.
+    unseen: StoredValue<Vec<Vec<Event>>>,
+    redraw_scheduled: StoredValue<bool>,
 }
 
 impl Runner {
-    pub fn new() -> Self {
+    pub fn new(status: RwSignal<Status>) -> Self {
         Runner {
             lanes: std::array::from_fn(|_| RwSignal::new(LaneState::default())),
             busy: RwSignal::new(false),
-            cancel: StoredValue::new(None),
+            status,
+            pending: StoredValue::new(Vec::new()),
+            failed: StoredValue::new(false),
             generation: StoredValue::new(0),
+            unseen: StoredValue::new(vec![Vec::new(); LANES.len()]),
+            redraw_scheduled: StoredValue::new(false),
         }
     }
 
-    /// Cancels the run: every lane stops at its next decode step or scoring chunk, and the
-    /// page shows it stopped at once (late events of the stopped run are dropped).
+    /// Draws the events received since the last redraw.
+    fn redraw(&self) {
+        let unseen = self.unseen.try_update_value(|u| u.iter_mut().map(std::mem::take).collect::<Vec<_>>()).unwrap_or_default();
+        for (lane, events) in self.lanes.iter().zip(unseen) {
+            if !events.is_empty() {
+                lane.update(|l| events.into_iter().for_each(|e| l.apply(e)));
+            }
+        }
+    }
+
+    fn schedule_redraw(&self) {
+        if self.redraw_scheduled.get_value() {
+            return;
+        }
+        self.redraw_scheduled.set_value(true);
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            crate::util::sleep_ms(FRAME_MS).await;
+            this.redraw_scheduled.set_value(false);
+            this.redraw();
+        });
+    }
+
+    /// Stops the run now: the lanes show it stopped, and the engine worker, which may be in
+    /// the middle of a decode step, is ended and started afresh.
     pub fn stop(&self) {
-        if let Some(c) = self.cancel.get_value() {
-            c.cancel();
+        if !self.busy.get_untracked() {
+            return;
         }
         self.generation.update_value(|g| *g += 1);
+        self.unseen.update_value(|u| u.iter_mut().for_each(Vec::clear));
         for lane in self.lanes {
             if lane.with_untracked(|l| l.running) {
                 lane.update(|l| {
@@ -50,91 +84,88 @@ impl Runner {
             }
         }
         self.busy.set(false);
+        crate::restart_engine(self.status, "Stop ends a run by restarting the engine");
     }
 
     /// Starts every lane on `problem` with the configuration's knobs. Lanes whose knobs are
     /// invalid show the reason and do not run.
     pub fn run(&self, problem: ChainProblem, config: &Config) {
         self.stop();
-        let Some(models) = crate::models() else { return };
-        let cancel = CancelToken::new();
-        self.cancel.set_value(Some(cancel.clone()));
         self.generation.update_value(|g| *g += 1);
+        self.unseen.update_value(|u| u.iter_mut().for_each(Vec::clear));
         let generation = self.generation.get_value();
         let knobs = config.knobs();
-        let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: config.selection };
-        let verifier = config.verifier;
-        let running = Rc::new(RefCell::new(0usize));
-        for ((spec, lane), on) in LANES.iter().zip(self.lanes).zip(config.lanes) {
+        let mut pending = Vec::new();
+        for (i, ((spec, lane), on)) in LANES.iter().zip(self.lanes).zip(config.lanes).enumerate() {
             lane.set(LaneState::default());
             if !on {
                 continue;
             }
-            let strategy = match knobs.strategy(spec.strategy) {
-                Ok(s) => s,
-                Err(e) => {
-                    lane.update(|l| l.error = Some(e.to_string()));
-                    continue;
-                }
-            };
-            *running.borrow_mut() += 1;
-            self.busy.set(true);
-            let (models, problem, common, cancel, running, this) = (models.clone(), problem.clone(), common.clone(), cancel.clone(), running.clone(), *self);
-            leptos::task::spawn_local(async move {
-                let buffer: Rc<RefCell<Vec<Event>>> = Rc::default();
-                let live = move || this.generation.get_value() == generation;
-                let flush = {
-                    let buffer = buffer.clone();
-                    move || {
-                        let events: Vec<Event> = buffer.borrow_mut().drain(..).collect();
-                        if !events.is_empty() && live() {
-                            lane.update(|l| events.into_iter().for_each(|e| l.apply(e)));
-                        }
-                    }
-                };
-                // Redrawing a lane costs more than a decode step at large budgets: redraw at
-                // most every FRAME_MS, but yield to the page after every step (Stop, input).
-                let pause: Pause = {
-                    let flush = flush.clone();
-                    let last = Rc::new(std::cell::Cell::new(0.0f64));
-                    Rc::new(move || {
-                        let now = crate::util::now_ms();
-                        if now - last.get() >= FRAME_MS {
-                            last.set(now);
-                            flush();
-                        }
-                        Box::pin(crate::util::sleep_ms(0))
-                    })
-                };
-                lane.update(|l| l.running = true);
-                let started = crate::util::now_ms();
-                let mut sink = {
-                    let buffer = buffer.clone();
-                    move |e: Event| buffer.borrow_mut().push(e)
-                };
-                // Let the page paint the cleared lanes before the first batch.
-                crate::util::sleep_ms(0).await;
-                let drive = Drive { cancel, pause: Some(pause), ..Drive::default() };
-                let result = solve::solve(&models, &problem, &strategy, common, verifier, drive, &mut sink).await;
-                flush();
-                if live() {
-                    lane.update(|l| {
-                        l.running = false;
-                        l.seconds = Some((crate::util::now_ms() - started) / 1000.0);
-                        match result {
-                            Ok(_) => {}
-                            Err(SearchError::Infer(InferError::Cancelled)) => l.error = Some("stopped".into()),
-                            Err(e) => {
-                                l.error = Some(format!("this run failed: {e}. The next run starts afresh."));
-                            }
-                        }
-                    });
-                }
-                *running.borrow_mut() -= 1;
-                if *running.borrow() == 0 && live() {
-                    this.busy.set(false);
-                }
-            });
+            match knobs.strategy(spec.strategy) {
+                Ok(_) => pending.push(i),
+                Err(e) => lane.update(|l| l.error = Some(e.to_string())),
+            }
         }
+        if pending.is_empty() {
+            return;
+        }
+        self.pending.set_value(pending);
+        self.failed.set_value(false);
+        self.busy.set(true);
+        if let Err(e) = crate::host::post(&ToWorker::Run { generation, query: config.to_query(), problem }) {
+            self.busy.set(false);
+            for lane in self.lanes {
+                lane.update(|l| l.error = Some(e.clone()));
+            }
+        }
+    }
+
+    /// Applies a lane's update from the engine worker (stale runs' updates are dropped).
+    pub fn on_update(&self, generation: u64, lane: usize, update: LaneUpdate) {
+        if generation != self.generation.get_value() {
+            return;
+        }
+        let Some(state) = self.lanes.get(lane).copied() else { return };
+        match update {
+            LaneUpdate::Invalid(e) => state.update(|l| l.error = Some(e)),
+            LaneUpdate::Started => state.update(|l| l.running = true),
+            LaneUpdate::Events(events) => {
+                self.unseen.update_value(|u| u[lane].extend(events));
+                self.schedule_redraw();
+            }
+            LaneUpdate::Finished { seconds, error, failed } => {
+                self.redraw();
+                state.update(|l| {
+                    l.running = false;
+                    l.seconds = Some(seconds);
+                    l.error = error;
+                });
+                self.failed.update_value(|f| *f |= failed);
+                self.pending.update_value(|p| p.retain(|&i| i != lane));
+                if self.pending.with_value(|p| p.is_empty()) {
+                    self.busy.set(false);
+                    if self.failed.get_value() {
+                        crate::restart_engine(self.status, "a run failed, so the engine starts afresh");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The engine worker died mid-run: the run's lanes end with the reason.
+    pub fn on_crash(&self, why: &str) {
+        if !self.busy.get_untracked() {
+            return;
+        }
+        self.generation.update_value(|g| *g += 1);
+        for i in self.pending.get_value() {
+            if let Some(lane) = self.lanes.get(i) {
+                lane.update(|l| {
+                    l.running = false;
+                    l.error = Some(format!("{why}. The next run starts afresh."));
+                });
+            }
+        }
+        self.busy.set(false);
     }
 }

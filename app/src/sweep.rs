@@ -4,13 +4,10 @@
 
 use crate::Status;
 use crate::config::{BUDGETS, Config};
-use engine::infer::{CancelToken, InferError, Pause};
-use engine::search::{Common, NoEvents, SearchError, Selection, select};
-use engine::solve::{self, Drive, StrategyName};
-use engine::task::{ArithmeticChain, Level, Task};
+use crate::protocol::ToWorker;
+use engine::solve::StrategyName;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 /// The strategies swept, with their line colors.
 const SERIES: [(&str, &str); 5] = [
@@ -21,8 +18,11 @@ const SERIES: [(&str, &str); 5] = [
     ("compute-optimal", "#9a3fc4"),
 ];
 
+/// The series run on their own (the two best-of-N series share one run), by index in SERIES.
+pub const SERIES_RUNS: [(usize, StrategyName); 3] = [(2, StrategyName::Beam), (3, StrategyName::Revisions), (4, StrategyName::ComputeOptimal)];
+
 #[derive(Clone, Debug, Default, PartialEq)]
-struct SweepState {
+pub struct SweepState {
     running: bool,
     /// (level, series, budget) → (right, tried).
     cells: BTreeMap<(u8, usize, usize), (usize, usize)>,
@@ -31,42 +31,8 @@ struct SweepState {
     message: Option<String>,
 }
 
-fn budgets(max: usize) -> Vec<usize> {
+pub fn budgets(max: usize) -> Vec<usize> {
     BUDGETS.iter().copied().filter(|&b| b <= max).collect()
-}
-
-async fn sweep(config: Config, state: RwSignal<SweepState>, cancel: CancelToken) -> Result<(), SearchError> {
-    let Some(models) = crate::models() else { return Ok(()) };
-    let task = ArithmeticChain;
-    let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: Selection::Weighted };
-    let pause: Pause = Rc::new(|| Box::pin(crate::util::sleep_ms(0)));
-    let drive = Drive { cancel: cancel.clone(), pause: Some(pause), ..Drive::default() };
-    let record = |level: u8, series: usize, budget: usize, right: bool| {
-        state.update(|s| {
-            let cell = s.cells.entry((level, series, budget)).or_default();
-            cell.0 += right as usize;
-            cell.1 += 1;
-            s.done += 1;
-        })
-    };
-    for budget in budgets(config.sweep_max_budget) {
-        for level in Level::ALL {
-            for problem in engine::eval::heldout(level, config.sweep_problems) {
-                let knobs = engine::solve::Knobs { budget, width: 4, chains: 1, ..config.knobs() };
-                // One best-of-N run serves both votes: the same samples, two selections.
-                let bon = solve::solve(&models, &problem, &knobs.strategy(StrategyName::BestOfN)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
-                let truth = task.true_answer(&problem);
-                record(level.get(), 0, budget, bon.correct);
-                let (majority, _) = select(&bon.candidates, Selection::Majority);
-                record(level.get(), 1, budget, majority.as_deref() == Some(truth.as_str()));
-                for (series, name) in [(2, StrategyName::Beam), (3, StrategyName::Revisions), (4, StrategyName::ComputeOptimal)] {
-                    let r = solve::solve(&models, &problem, &knobs.strategy(name)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
-                    record(level.get(), series, budget, r.correct);
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// One level's chart: accuracy (0–100%) against budget on a log axis, one line per series.
@@ -125,35 +91,81 @@ fn chart(level: u8, state: &SweepState, max_budget: usize) -> impl IntoView + us
     }
 }
 
-#[component]
-pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>) -> impl IntoView {
-    let state = RwSignal::new(SweepState::default());
-    let cancel = StoredValue::new(None::<CancelToken>);
-    let ready = move || matches!(status.get(), Status::Ready { .. });
-    let start = move |_| {
-        let c = config.get_untracked();
-        let runs_per_problem = 4; // best-of-N (two votes), beam, revisions, compute-optimal
-        let total = budgets(c.sweep_max_budget).len() * 5 * c.sweep_problems * (runs_per_problem + 1);
-        state.set(SweepState { running: true, total, ..SweepState::default() });
-        let token = CancelToken::new();
-        cancel.set_value(Some(token.clone()));
-        leptos::task::spawn_local(async move {
-            let result = sweep(c, state, token).await;
-            state.update(|s| {
+/// The sweep on the page's side: it runs in the engine worker, cell by cell.
+#[derive(Clone, Copy)]
+pub struct SweepRun {
+    pub state: RwSignal<SweepState>,
+    status: RwSignal<Status>,
+    generation: StoredValue<u64>,
+}
+
+impl SweepRun {
+    pub fn new(status: RwSignal<Status>) -> Self {
+        SweepRun { state: RwSignal::new(SweepState::default()), status, generation: StoredValue::new(0) }
+    }
+
+    fn start(&self, c: Config) {
+        let total = budgets(c.sweep_max_budget).len() * 5 * c.sweep_problems * SERIES.len();
+        self.generation.update_value(|g| *g += 1);
+        self.state.set(SweepState { running: true, total, ..SweepState::default() });
+        if let Err(e) = crate::host::post(&ToWorker::Sweep { generation: self.generation.get_value(), query: c.to_query() }) {
+            self.state.update(|s| {
                 s.running = false;
-                s.message = match result {
-                    Ok(()) => Some("sweep complete".into()),
-                    Err(SearchError::Infer(InferError::Cancelled)) => Some("stopped".into()),
-                    Err(e) => Some(format!("the sweep failed: {e}")),
-                };
+                s.message = Some(e);
             });
-        });
-    };
-    let stop = move |_| {
-        if let Some(t) = cancel.get_value() {
-            t.cancel();
         }
-    };
+    }
+
+    /// Ends the sweep now (the engine worker restarts), keeping the cells drawn so far.
+    fn stop(&self) {
+        if !self.state.with_untracked(|s| s.running) {
+            return;
+        }
+        self.generation.update_value(|g| *g += 1);
+        self.state.update(|s| {
+            s.running = false;
+            s.message = Some("stopped".into());
+        });
+        crate::restart_engine(self.status, "Stop ends a sweep by restarting the engine");
+    }
+
+    pub fn on_cell(&self, generation: u64, level: u8, series: usize, budget: usize, right: bool) {
+        if generation == self.generation.get_value() {
+            self.state.update(|s| {
+                let cell = s.cells.entry((level, series, budget)).or_default();
+                cell.0 += right as usize;
+                cell.1 += 1;
+                s.done += 1;
+            });
+        }
+    }
+
+    pub fn on_ended(&self, generation: u64, message: String) {
+        if generation == self.generation.get_value() {
+            self.state.update(|s| {
+                s.running = false;
+                s.message = Some(message);
+            });
+        }
+    }
+
+    pub fn on_crash(&self, why: &str) {
+        if self.state.with_untracked(|s| s.running) {
+            self.generation.update_value(|g| *g += 1);
+            self.state.update(|s| {
+                s.running = false;
+                s.message = Some(why.to_string());
+            });
+        }
+    }
+}
+
+#[component]
+pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun) -> impl IntoView {
+    let state = sweep.state;
+    let ready = move || matches!(status.get(), Status::Ready { .. });
+    let start = move |_| sweep.start(config.get_untracked());
+    let stop = move |_| sweep.stop();
     view! {
         <section class="sweep-controls" aria-label="sweep settings">
             <div class="field">

@@ -1,0 +1,42 @@
+//! Messages between the page and the engine worker. The models run in a dedicated worker so
+//! the page never waits on a decode step: Stop ends the worker at once and starts a fresh one.
+
+use engine::search::Event;
+use engine::task::ChainProblem;
+use serde::{Deserialize, Serialize};
+
+/// From the page to the worker (as JSON; model files travel beside it as bytes).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Start the backend the link asks for and build the models: from `manifest` and the
+    /// files sent with this message, or random ones when no manifest is shipped.
+    Init { query: String, manifest: Option<String> },
+    /// Run the arena's lanes on `problem` with the configuration in `query`.
+    Run { generation: u64, query: String, problem: ChainProblem },
+    /// Run the sweep with the configuration in `query`.
+    Sweep { generation: u64, query: String },
+}
+
+/// From the worker to the page.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's wasm is running and listening.
+    Hello,
+    Backend { kind: String, adapter: String, fallback: Option<String> },
+    Ready { weights: String },
+    Failed { message: String },
+    Lane { generation: u64, lane: usize, update: LaneUpdate },
+    SweepCell { generation: u64, level: u8, series: usize, budget: usize, right: bool },
+    SweepEnded { generation: u64, message: String },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum LaneUpdate {
+    /// The lane's knobs are invalid: it does not run.
+    Invalid(String),
+    Started,
+    Events(Vec<Event>),
+    /// `failed`: the run ended with an error other than being stopped; the page restarts the
+    /// worker so the next run starts afresh (a lost GPU device, for one).
+    Finished { seconds: f64, error: Option<String>, failed: bool },
+}

@@ -1,0 +1,209 @@
+//! The engine worker: the same wasm, started in a dedicated worker by `host`, owns the
+//! device and the models, runs the arena's lanes and the sweep, and posts their events to the
+//! page. Only the page's messages reach it; the page ends it to stop a run.
+
+use crate::arena::LANES;
+use crate::config::Config;
+use crate::protocol::{FromWorker, LaneUpdate, ToWorker};
+use crate::sweep::{SERIES_RUNS, budgets};
+use engine::infer::{InferError, Pause};
+use engine::model::weights::{Manifest, WeightsError};
+use engine::models::Models;
+use engine::search::{Common, Event, NoEvents, SearchError, Selection, select};
+use engine::solve::{self, Drive, StrategyName};
+use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Least time between two posts of a lane's events while it runs.
+const FRAME_MS: f64 = 100.0;
+
+thread_local! {
+    static MODELS: RefCell<Option<Rc<Models>>> = const { RefCell::new(None) };
+}
+
+/// True inside a dedicated worker (where this wasm runs the engine, not the page).
+pub fn in_worker() -> bool {
+    js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>().is_ok()
+}
+
+fn post(msg: &FromWorker) {
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    match serde_json::to_string(msg) {
+        Ok(json) => {
+            let _ = scope.post_message(&JsValue::from_str(&json));
+        }
+        Err(e) => web_sys::console::error_1(&format!("cannot encode a message for the page: {e}").into()),
+    }
+}
+
+/// Listens for the page's messages and says hello once it does.
+pub fn run() {
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let data = e.data();
+        let json = js_sys::Reflect::get(&data, &"msg".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        let files = js_sys::Reflect::get(&data, &"files".into()).ok().filter(|f| f.is_object());
+        match serde_json::from_str::<ToWorker>(&json) {
+            Ok(ToWorker::Init { query, manifest }) => wasm_bindgen_futures::spawn_local(init(query, manifest, files)),
+            Ok(ToWorker::Run { generation, query, problem }) => run_lanes(generation, &query, problem),
+            Ok(ToWorker::Sweep { generation, query }) => wasm_bindgen_futures::spawn_local(sweep(generation, query)),
+            Err(e) => post(&FromWorker::Failed { message: format!("the page sent a message the engine cannot read: {e}") }),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&FromWorker::Hello);
+}
+
+fn file_bytes(files: &Option<JsValue>, name: &str) -> Result<Vec<u8>, WeightsError> {
+    let not_sent = || WeightsError::Read { file: name.into(), detail: "not downloaded".into() };
+    let files = files.as_ref().ok_or_else(not_sent)?;
+    let value = js_sys::Reflect::get(files, &JsValue::from_str(name)).map_err(|_| not_sent())?;
+    let array = value.dyn_into::<js_sys::Uint8Array>().map_err(|_| not_sent())?;
+    Ok(array.to_vec())
+}
+
+async fn init(query: String, manifest: Option<String>, files: Option<JsValue>) {
+    let (config, _) = Config::from_query(&query);
+    let started = crate::backend::start(config.backend).await;
+    post(&FromWorker::Backend { kind: started.info.kind.clone(), adapter: started.info.adapter.clone(), fallback: started.fallback.clone() });
+    let device = started.device;
+    let models = match manifest {
+        Some(text) => Manifest::parse(engine::model::weights::MANIFEST_FILE, &text)
+            .and_then(|m| Models::from_manifest(m, |file| file_bytes(&files, file), &device))
+            .map(|m| (m, "trained weights, sha256 verified".to_string()))
+            .map_err(|e| format!("{}{e}", crate::loader::MODELS_DIR)),
+        None => Models::random(&device, 0)
+            .map(|m| (m, "randomly initialised weights: no trained models are shipped with this build".to_string()))
+            .map_err(|e| e.to_string()),
+    };
+    match models {
+        Ok((m, weights)) => {
+            MODELS.with(|slot| *slot.borrow_mut() = Some(Rc::new(m)));
+            post(&FromWorker::Ready { weights });
+        }
+        Err(message) => post(&FromWorker::Failed { message }),
+    }
+}
+
+fn models() -> Option<Rc<Models>> {
+    MODELS.with(|m| m.borrow().clone())
+}
+
+/// Starts every enabled lane on `problem`; they take turns between decode steps, so the page
+/// sees them grow side by side.
+fn run_lanes(generation: u64, query: &str, problem: ChainProblem) {
+    let Some(models) = models() else { return };
+    let (config, _) = Config::from_query(query);
+    let knobs = config.knobs();
+    let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: config.selection };
+    for (lane, (spec, on)) in LANES.iter().zip(config.lanes).enumerate() {
+        if !on {
+            continue;
+        }
+        let strategy = match knobs.strategy(spec.strategy) {
+            Ok(s) => s,
+            Err(e) => {
+                post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Invalid(e.to_string()) });
+                continue;
+            }
+        };
+        let (models, problem, common, verifier) = (models.clone(), problem.clone(), common.clone(), config.verifier);
+        wasm_bindgen_futures::spawn_local(async move {
+            let buffer: Rc<RefCell<Vec<Event>>> = Rc::default();
+            let flush = {
+                let buffer = buffer.clone();
+                move || {
+                    let events: Vec<Event> = buffer.borrow_mut().drain(..).collect();
+                    if !events.is_empty() {
+                        post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Events(events) });
+                    }
+                }
+            };
+            // Posting is cheap but redrawing is not: send at most every FRAME_MS, and let
+            // the other lanes take a step after every step of this one.
+            let pause: Pause = {
+                let flush = flush.clone();
+                let last = Rc::new(Cell::new(0.0f64));
+                Rc::new(move || {
+                    let now = crate::util::now_ms();
+                    if now - last.get() >= FRAME_MS {
+                        last.set(now);
+                        flush();
+                    }
+                    Box::pin(crate::util::sleep_ms(0))
+                })
+            };
+            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Started });
+            let started = crate::util::now_ms();
+            let mut sink = {
+                let buffer = buffer.clone();
+                move |e: Event| buffer.borrow_mut().push(e)
+            };
+            let drive = Drive { pause: Some(pause), ..Drive::default() };
+            let result = solve::solve(&models, &problem, &strategy, common, verifier, drive, &mut sink).await;
+            flush();
+            let seconds = (crate::util::now_ms() - started) / 1000.0;
+            let (error, failed) = match result {
+                Ok(_) => (None, false),
+                Err(SearchError::Infer(InferError::Cancelled)) => (Some("stopped".to_string()), false),
+                Err(e) => (Some(format!("this run failed: {}. The next run starts afresh.", short_error(&e.to_string()))), true),
+            };
+            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Finished { seconds, error, failed } });
+        });
+    }
+}
+
+/// An error's distinct lines without wgpu's chain headers and backtrace notes.
+fn short_error(text: &str) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let noise = line.is_empty() || line.starts_with("Caused by") || line.contains("acktrace");
+        if !noise && !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines.join("; ")
+}
+
+/// Every series at every budget on the held-out problems of every level, cell by cell.
+async fn sweep(generation: u64, query: String) {
+    let message = match sweep_cells(generation, &query).await {
+        Ok(()) => "sweep complete".to_string(),
+        Err(e) => format!("the sweep failed: {e}"),
+    };
+    post(&FromWorker::SweepEnded { generation, message });
+}
+
+async fn sweep_cells(generation: u64, query: &str) -> Result<(), SearchError> {
+    let Some(models) = models() else { return Ok(()) };
+    let (config, _) = Config::from_query(query);
+    let task = ArithmeticChain;
+    let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: Selection::Weighted };
+    let pause: Pause = Rc::new(|| Box::pin(crate::util::sleep_ms(0)));
+    let drive = Drive { pause: Some(pause), ..Drive::default() };
+    let record = |level: Level, series: usize, budget: usize, right: bool| {
+        post(&FromWorker::SweepCell { generation, level: level.get(), series, budget, right });
+    };
+    for budget in budgets(config.sweep_max_budget) {
+        for level in Level::ALL {
+            for problem in engine::eval::heldout(level, config.sweep_problems) {
+                let knobs = engine::solve::Knobs { budget, width: 4, chains: 1, ..config.knobs() };
+                // One best-of-N run serves both votes: the same samples, two selections.
+                let bon = solve::solve(&models, &problem, &knobs.strategy(StrategyName::BestOfN)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
+                let truth = task.true_answer(&problem);
+                record(level, 0, budget, bon.correct);
+                let (majority, _) = select(&bon.candidates, Selection::Majority);
+                record(level, 1, budget, majority.as_deref() == Some(truth.as_str()));
+                for (series, name) in SERIES_RUNS {
+                    let r = solve::solve(&models, &problem, &knobs.strategy(name)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
+                    record(level, series, budget, r.correct);
+                }
+            }
+        }
+    }
+    Ok(())
+}
