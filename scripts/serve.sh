@@ -23,6 +23,6 @@ fi
 
 trunk build "${mode[@]}" "$@"
 wasm=$(ls dist/*.wasm | head -n 1)
-echo "wasm: $(du -h "$wasm" | cut -f1) ($(gzip -9 -c "$wasm" | wc -c | awk '{printf "%.2f MB", $1/1048576}') gzipped)"
+echo "wasm: $(du -h "$wasm" | cut -f1) ($(gzip -9 -c "$wasm" | wc -c | awk '{printf "%.2f MiB", $1/1048576}') gzipped)"
 echo "serving the demo at http://127.0.0.1:8080/"
 exec trunk serve "${mode[@]}" "$@"
