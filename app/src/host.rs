@@ -50,6 +50,9 @@ pub fn restart() -> Result<(), String> {
 fn terminate() {
     HOST.with(|h| {
         if let Some(host) = h.borrow_mut().take() {
+            // Nothing of the old worker may reach the page once its listeners are dropped.
+            host.worker.set_onmessage(None);
+            host.worker.set_onerror(None);
             host.worker.terminate();
         }
     });

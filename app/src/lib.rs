@@ -50,12 +50,35 @@ pub fn start_app() {
     // in a call to all of them, and each JS→wasm call (every event, message and timer)
     // cost milliseconds (measured with Chromium's profiler).
     unsafe { __wasm_call_ctors() };
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        if worker::in_worker() {
+            worker::report_panic(&info.to_string());
+        } else {
+            show_fault(&info.to_string());
+        }
+    }));
     // The same wasm runs the page and, in a dedicated worker, the engine.
     if worker::in_worker() {
         worker::run();
     } else {
         leptos::mount::mount_to_body(App);
+    }
+}
+
+/// A panic on the page itself: say so in a banner written straight into the document (the
+/// reactive views may be what broke) with what to do.
+fn show_fault(message: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(banner) = document.create_element("p") else { return };
+    banner.set_class_name("banner fault");
+    let _ = banner.set_attribute("role", "alert");
+    let _ = banner.set_attribute("data-testid", "page-fault");
+    banner.set_text_content(Some(&format!(
+        "Something in the page broke ({message}). The models and your settings are safe: if a control stops responding, reload the page (the link keeps your settings)."
+    )));
+    if let Some(body) = document.body() {
+        let _ = body.prepend_with_node_1(&banner);
     }
 }
 
@@ -113,6 +136,17 @@ fn App() -> impl IntoView {
     // Whether the engine ever became ready: a worker that dies before that is not restarted
     // (it would die again), one that dies later is.
     let ever_ready = StoredValue::new(false);
+    // The engine died (a panic, or its worker failed): end what ran in it and start it afresh,
+    // unless it never got going (it would die again).
+    let on_crash = move |why: String| {
+        runner.on_crash(&why);
+        sweep.on_crash(&why);
+        if ever_ready.get_value() {
+            restart_engine(status, &format!("{why}; the engine starts afresh"));
+        } else {
+            status.set(Status::Failed(why));
+        }
+    };
     let handler: host::Handler = Rc::new(move |msg| match msg {
         Ok(FromWorker::Hello) => {}
         Ok(FromWorker::Backend { kind, adapter, fallback }) => backend.set(Some(BackendStatus { kind, adapter, fallback })),
@@ -124,15 +158,8 @@ fn App() -> impl IntoView {
         Ok(FromWorker::Lane { generation, lane, update }) => runner.on_update(generation, lane, update),
         Ok(FromWorker::SweepCell { generation, level, series, budget, right }) => sweep.on_cell(generation, level, series, budget, right),
         Ok(FromWorker::SweepEnded { generation, message }) => sweep.on_ended(generation, message),
-        Err(why) => {
-            runner.on_crash(&why);
-            sweep.on_crash(&why);
-            if ever_ready.get_value() {
-                restart_engine(status, &format!("{why}; the engine starts afresh"));
-            } else {
-                status.set(Status::Failed(why));
-            }
-        }
+        Ok(FromWorker::Crashed { message }) => on_crash(format!("the engine panicked: {message}")),
+        Err(why) => on_crash(why),
     });
     // Whatever restarts the engine (Stop in the arena or the sweep, a failed run) ends what
     // else was running in it; the one that asked has already marked itself stopped.

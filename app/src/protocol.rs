@@ -25,6 +25,8 @@ pub enum FromWorker {
     Backend { kind: String, adapter: String, fallback: Option<String> },
     Ready { weights: String },
     Failed { message: String },
+    /// The engine panicked; its wasm cannot go on, and the page restarts it.
+    Crashed { message: String },
     Lane { generation: u64, lane: usize, update: LaneUpdate },
     SweepCell { generation: u64, level: u8, series: usize, budget: usize, right: bool },
     SweepEnded { generation: u64, message: String },

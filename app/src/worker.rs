@@ -39,6 +39,12 @@ fn post(msg: &FromWorker) {
     }
 }
 
+/// Called by the panic hook: tells the page before the worker's wasm traps, so the page can
+/// name the panic and restart the engine.
+pub fn report_panic(message: &str) {
+    post(&FromWorker::Crashed { message: message.to_string() });
+}
+
 /// Listens for the page's messages and says hello once it does.
 pub fn run() {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();

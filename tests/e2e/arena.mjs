@@ -214,6 +214,25 @@ await test('a lost GPU device ends the run with a message, and the next run star
   await page.context().close();
 });
 
+await test('a crash in the engine ends the run with a message, and the engine restarts', async () => {
+  const workers = [];
+  const page = await open(cpuBrowser, '?level=3&budget=64&lanes=best_of_n,beam', { route: (p) => { p.on('worker', (w) => workers.push(w)); } });
+  await ready(page);
+  await page.getByTestId('run').click();
+  await page.waitForFunction(() => document.querySelectorAll('.lane .step').length > 10, null, { timeout: 120_000, polling: 50 });
+  // An uncaught error in the worker: what a panic in its wasm becomes once the hook has run.
+  await workers[workers.length - 1].evaluate(() => { setTimeout(() => { throw new Error('injected fault'); }, 0); });
+  const message = await page.locator('.lane .error').first().textContent({ timeout: 30_000 });
+  console.log(`     ${message.slice(0, 160)}`);
+  check(/injected fault/.test(message) && /starts afresh/.test(message), `the lane should name the crash: ${message}`);
+  await ready(page);
+  await page.locator('#budget').fill('1');
+  const lanes = await runArena(page, 120_000);
+  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run after the crash should finish: ${JSON.stringify(lanes)}`);
+  check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  await page.context().close();
+});
+
 await test('greedy answers in the browser match `ponder solve`', async () => {
   if (!ponder) { console.log('     skipped: no --ponder binary given'); return; }
   const problems = ['7+8', '12+9-4', '23-15+8', '6*3+5', '41+17-9'];
