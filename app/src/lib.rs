@@ -95,10 +95,10 @@ fn current_query() -> String {
 }
 
 fn write_query(query: &str) {
-    if let Some(w) = web_sys::window() {
-        if let Ok(history) = w.history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(query));
-        }
+    if let Some(w) = web_sys::window()
+        && let Ok(history) = w.history()
+    {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(query));
     }
 }
 
@@ -228,7 +228,7 @@ fn App() -> impl IntoView {
         </header>
         <main>
             {move || match config.with(|c| c.view) {
-                View::Arena => view! { <controls::Controls config=config runner=runner.clone() status=status /> }.into_any(),
+                View::Arena => view! { <controls::Controls config=config runner=runner status=status /> }.into_any(),
                 View::Sweep => view! { <sweep::Sweep config=config status=status sweep=sweep /> }.into_any(),
             }}
         </main>

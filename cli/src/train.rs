@@ -83,7 +83,7 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
     let smoke = a.scale == Scale::Smoke;
     let (steps, batch_size, lr) = match (what, smoke) {
         (_, true) => (3, 8, 1e-3),
-        (Role::Generator, false) => (2400, 64, 3e-3),
+        (Role::Generator, false) => (10_000, 64, 3e-3),
         // The first 500 batches of the generator's stream: all the large model's training
         // that fits this machine's time (README: FLOPs-matched comparison).
         (Role::Large, false) => (500, 64, 1e-3),

@@ -130,7 +130,7 @@ impl Knobs {
                 Strategy::Lookahead(LookaheadSearch { beam: BeamSearch { n, width: self.width, max_rounds: self.max_rounds }, k: self.lookahead })
             }
             StrategyName::Revisions => {
-                if self.chains == 0 || self.budget % self.chains != 0 {
+                if self.chains == 0 || !self.budget.is_multiple_of(self.chains) {
                     return bad(format!("the chains must divide the budget: {} generations cannot be split into {} chains", self.budget, self.chains));
                 }
                 Strategy::Revisions(Revisions { chains: self.chains, length: self.budget / self.chains, selection: self.revision_selection })

@@ -53,7 +53,7 @@ impl ModelConfig {
         check("n_heads", self.n_heads, 1, 64)?;
         check("d_ff", self.d_ff, 1, 16384)?;
         check("max_len", self.max_len, 2, 8192)?;
-        if self.d_model % self.n_heads != 0 {
+        if !self.d_model.is_multiple_of(self.n_heads) {
             return Err(ModelConfigError::HeadsDoNotDivide { d_model: self.d_model, n_heads: self.n_heads });
         }
         Ok(())
