@@ -43,7 +43,6 @@ pub fn start(query: String, manifest: Option<String>, files: Vec<(String, Vec<u8
 
 /// Ends the worker (whatever it was doing) and starts a fresh one with the same models.
 pub fn restart() -> Result<(), String> {
-    terminate();
     spawn()
 }
 
@@ -69,6 +68,7 @@ fn boot_urls() -> Result<(String, String), String> {
     Ok((js, wasm))
 }
 
+/// Starts a worker, ending the one before it, if any.
 fn spawn() -> Result<(), String> {
     let Some(setup) = SETUP.with(|s| s.borrow().clone()) else { return Err("the engine was never started".into()) };
     let (js, wasm) = boot_urls()?;

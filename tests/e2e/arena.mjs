@@ -84,6 +84,29 @@ async function runArena(page, timeout = 600_000) {
   })));
 }
 
+/// Opens `query`, starts a run, waits for `steps` steps, then hands the engine worker to
+/// `fault` (which breaks it) and returns the message the first lane shows.
+async function faultMidRun(browser, query, steps, fault) {
+  const workers = [];
+  const page = await open(browser, query, { route: (p) => { p.on('worker', (w) => workers.push(w)); } });
+  await ready(page);
+  await page.getByTestId('run').click();
+  await page.waitForFunction((n) => document.querySelectorAll('.lane .step').length > n, steps, { timeout: 240_000, polling: 50 });
+  await fault(workers[workers.length - 1]);
+  const message = await page.locator('.lane .error').first().textContent({ timeout: 60_000 });
+  console.log(`     ${message.slice(0, 160)}`);
+  return { page, message };
+}
+
+/// After Stop or a fault: the engine is ready again and a new run on the same page (at
+/// budget 2 when `smaller`) finishes in every lane.
+async function nextRunFinishes(page, after, timeout, { smaller = false } = {}) {
+  await ready(page);
+  if (smaller) await page.locator('#budget').fill('1');
+  const lanes = await runArena(page, timeout);
+  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run after ${after} should finish: ${JSON.stringify(lanes)}`);
+}
+
 const runQuery = '?level=2&index=3&budget=8&seed=1&chains=2&width=2';
 // Level 1: SwiftShader decodes slowly, and level-1 answers are short.
 const gpuQuery = '?level=1&index=3&budget=8&seed=1&chains=2&width=2&backend=webgpu&lanes=best_of_n,revisions,beam,compute_optimal';
@@ -187,48 +210,28 @@ await test('Stop halts a budget-256 run within half a second, and the next run s
   console.log(`     stopped in ${ms} ms (target: 500 ms)`);
   check(ms <= 500, `Stop took ${ms} ms`);
   check(/stopped/.test(await page.locator('.lane .error').first().textContent()), 'the lanes should say they stopped');
-  // The engine worker was ended mid-step and started afresh: a new run, at budget 2 on the
-  // same page, completes.
-  await ready(page);
-  await page.locator('#budget').fill('1');
-  const lanes = await runArena(page, 300_000);
-  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run after Stop should finish: ${JSON.stringify(lanes)}`);
+  // The engine worker was ended mid-step and started afresh.
+  await nextRunFinishes(page, 'Stop', 300_000, { smaller: true });
   await page.context().close();
 });
 
 await test('a lost GPU device ends the run with a message, and the next run starts afresh', async () => {
-  const workers = [];
-  const page = await open(gpuBrowser, '?level=1&index=3&budget=4&backend=webgpu&lanes=best_of_n', { route: (p) => { p.on('worker', (w) => workers.push(w)); } });
-  await ready(page);
-  await page.getByTestId('run').click();
-  await page.waitForFunction(() => document.querySelectorAll('.lane .step').length > 0, null, { timeout: 240_000, polling: 100 });
   // worker.js keeps the engine's GPU devices; destroying one is what a driver reset does.
-  const destroyed = await workers[workers.length - 1].evaluate(() => { self.ponderDevices.forEach((d) => d.destroy()); return self.ponderDevices.length; });
-  check(destroyed > 0, 'the engine worker should have a GPU device');
-  const message = await page.locator('.lane .error').first().textContent({ timeout: 60_000 });
-  console.log(`     ${message.slice(0, 160)}`);
+  const { page, message } = await faultMidRun(gpuBrowser, '?level=1&index=3&budget=4&backend=webgpu&lanes=best_of_n', 0, async (worker) => {
+    const destroyed = await worker.evaluate(() => { self.ponderDevices.forEach((d) => d.destroy()); return self.ponderDevices.length; });
+    check(destroyed > 0, 'the engine worker should have a GPU device');
+  });
   check(/starts afresh/.test(message), `the lane should say the run failed and the next starts afresh: ${message}`);
-  await ready(page);
-  const lanes = await runArena(page, 300_000);
-  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run after the lost device should finish: ${JSON.stringify(lanes)}`);
+  await nextRunFinishes(page, 'the lost device', 300_000);
   await page.context().close();
 });
 
 await test('a crash in the engine ends the run with a message, and the engine restarts', async () => {
-  const workers = [];
-  const page = await open(cpuBrowser, '?level=3&budget=64&lanes=best_of_n,beam', { route: (p) => { p.on('worker', (w) => workers.push(w)); } });
-  await ready(page);
-  await page.getByTestId('run').click();
-  await page.waitForFunction(() => document.querySelectorAll('.lane .step').length > 10, null, { timeout: 120_000, polling: 50 });
   // An uncaught error in the worker: what a panic in its wasm becomes once the hook has run.
-  await workers[workers.length - 1].evaluate(() => { setTimeout(() => { throw new Error('injected fault'); }, 0); });
-  const message = await page.locator('.lane .error').first().textContent({ timeout: 30_000 });
-  console.log(`     ${message.slice(0, 160)}`);
+  const { page, message } = await faultMidRun(cpuBrowser, '?level=3&budget=64&lanes=best_of_n,beam', 10, (worker) =>
+    worker.evaluate(() => { setTimeout(() => { throw new Error('injected fault'); }, 0); }));
   check(/injected fault/.test(message) && /starts afresh/.test(message), `the lane should name the crash: ${message}`);
-  await ready(page);
-  await page.locator('#budget').fill('1');
-  const lanes = await runArena(page, 120_000);
-  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run after the crash should finish: ${JSON.stringify(lanes)}`);
+  await nextRunFinishes(page, 'the crash', 120_000, { smaller: true });
   check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   await page.context().close();
 });
