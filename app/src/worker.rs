@@ -102,8 +102,15 @@ fn models() -> Option<Rc<Models>> {
 /// Starts every enabled lane on `problem`; they take turns between decode steps, so the page
 /// sees them grow side by side.
 fn run_lanes(generation: u64, query: &str, problem: ChainProblem) {
-    let Some(models) = models() else { return };
     let (config, _) = Config::from_query(query);
+    let Some(models) = models() else {
+        // The page waits for every enabled lane to finish: tell it, rather than stay silent.
+        let error = Some("the models are not loaded yet".to_string());
+        for lane in (0..LANES.len()).filter(|&i| config.lanes[i]) {
+            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Finished { seconds: 0.0, error: error.clone(), failed: false } });
+        }
+        return;
+    };
     let knobs = config.knobs();
     let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: config.selection };
     for (lane, (spec, on)) in LANES.iter().zip(config.lanes).enumerate() {
