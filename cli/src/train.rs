@@ -72,6 +72,11 @@ pub struct TrainArgs {
     pub rollouts: Option<u64>,
 }
 
+const GENERATOR_STEPS: usize = 10_000;
+const GENERATOR_BATCH: usize = 64;
+/// Generator batches per step of the large model.
+const LARGE_GROUP: usize = 4;
+
 /// Per-model settings at a scale.
 struct Plan {
     schedule: Schedule,
@@ -83,12 +88,12 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
     let smoke = a.scale == Scale::Smoke;
     let (steps, batch_size, lr) = match (what, smoke) {
         (_, true) => (3, 8, 1e-3),
-        (Role::Generator, false) => (10_000, 64, 3e-3),
-        // The first 500 batches of the generator's stream: all the large model's training
-        // that fits this machine's time (README: FLOPs-matched comparison).
-        (Role::Large, false) => (500, 64, 1e-3),
+        (Role::Generator, false) => (GENERATOR_STEPS, GENERATOR_BATCH, 3e-3),
+        // The generator's very batches, four to a step: the same data and token count in a
+        // quarter of the steps, which keeps a GPU busy (README: FLOPs-matched comparison).
+        (Role::Large, false) => (GENERATOR_STEPS / LARGE_GROUP, GENERATOR_BATCH * LARGE_GROUP, 2e-3),
         (Role::Prm | Role::PrmHard, false) => (500, 32, 5e-4),
-        (Role::Revision, false) => (1000, 32, 2e-3),
+        (Role::Revision, false) => (1000, 32, 1e-3),
     };
     let steps = a.steps.map(|s| s as usize).unwrap_or(steps);
     Plan {
@@ -111,6 +116,7 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
             problems: if smoke { 4 } else { 1500 },
             samples_per_problem: if smoke { 2 } else { 8 },
             trajectories_per_problem: 2,
+            right_attempt_share: 0.5,
             seed: a.seed,
         },
     }
@@ -263,7 +269,7 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         model,
         &s,
         &fingerprint(role, &plan, ""),
-        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &ad),
+        |step| Batch::language_model(&language_model_batch(role, s.seed, step, s.batch_size), &ad),
         train::lm_loss,
         Some(&checkpoint_dir(a, role)?),
         None,
@@ -272,6 +278,16 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
     )?;
     report(role, &fitted.progress);
     ship(&a.out, role, &config, &fitted.model.valid(), record(&fitted.progress, &s, params, backend))
+}
+
+/// Step `step`'s examples: the generator's stream, or for the large model (at full scale)
+/// `LARGE_GROUP` consecutive generator batches, so both see the same problems in the same order.
+fn language_model_batch(role: Role, seed: u64, step: usize, batch_size: usize) -> Vec<train::LmExample> {
+    if role == Role::Large && batch_size == GENERATOR_BATCH * LARGE_GROUP {
+        (0..LARGE_GROUP).flat_map(|i| train::corpus::generator_batch(seed, step * LARGE_GROUP + i, GENERATOR_BATCH)).collect()
+    } else {
+        train::corpus::generator_batch(seed, step, batch_size)
+    }
 }
 
 fn report(role: Role, p: &train::Progress) {
@@ -418,6 +434,7 @@ fn train_revision(a: &TrainArgs, device: &Device, backend: &str, cancel: &Cancel
     rec["data"] = json!({
         "problems": plan.revision_data.problems,
         "samples_per_problem": plan.revision_data.samples_per_problem,
+        "right_attempt_share": plan.revision_data.right_attempt_share,
         "trajectories": examples.len(),
         "reference_endings": data.reference_endings,
         "generated_tokens": data.tokens_generated,
