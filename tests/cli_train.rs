@@ -61,3 +61,44 @@ fn train_refuses_bad_input_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no manifest.json"));
 }
+
+/// Killing a training run mid-way (SIGKILL: no chance to save anything) loses only the steps
+/// since its last checkpoint: the same command resumes from there and finishes the run.
+#[test]
+fn a_killed_training_run_resumes_from_its_last_checkpoint() {
+    let root = tempdir("kill");
+    let (out, ckpt) = (root.join("models"), root.join("checkpoints"));
+    let args = ["train", "generator", "--scale", "smoke", "--steps", "600", "--out", out.to_str().unwrap(), "--checkpoints", ckpt.to_str().unwrap()];
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ponder"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let progress = ckpt.join("generator").join("progress.json");
+    let step_saved = || -> Option<u64> {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&progress).ok()?).ok()?;
+        v["step"].as_u64()
+    };
+    let started = std::time::Instant::now();
+    while step_saved().unwrap_or(0) < 10 {
+        assert!(started.elapsed().as_secs() < 300, "no checkpoint past step 10 within 5 minutes");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_at = step_saved().expect("the checkpoint survives the kill");
+    assert!(killed_at < 600, "killed at {killed_at}");
+    assert!(!out.join("generator.safetensors").exists(), "a killed run must not ship weights");
+
+    let resumed = ponder(&args);
+    let text = format!("{}{}", String::from_utf8_lossy(&resumed.stdout), String::from_utf8_lossy(&resumed.stderr));
+    assert!(resumed.status.success(), "{text}");
+    assert!(text.contains(&format!("resuming from step {killed_at} of 600")), "{text}");
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let training = &manifest["models"]["generator"]["training"];
+    assert_eq!(training["steps"], 600);
+    assert_eq!(training["resumed"], 1);
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -112,10 +112,31 @@ impl ModuleMapper for StableIds {
     }
 }
 
-const MODEL_FILE: &str = "model.safetensors";
-const BEST_FILE: &str = "best.safetensors";
-const OPTIMIZER_FILE: &str = "optimizer.bpk";
 const PROGRESS_FILE: &str = "progress.json";
+
+/// A checkpoint's files carry their step, and `progress.json` (written last, atomically) names
+/// the step to resume from: a run killed while saving leaves the previous set whole.
+fn model_file(step: usize) -> String {
+    format!("model-{step}.safetensors")
+}
+fn optimizer_file(step: usize) -> String {
+    format!("optimizer-{step}.bpk")
+}
+fn best_file(step: usize) -> String {
+    format!("best-{step}.safetensors")
+}
+
+/// Removes the step-named files that `keep` does not list (older checkpoints).
+fn remove_stale(dir: &Path, keep: &[String]) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let step_named = ["model-", "optimizer-", "best-"].iter().any(|p| name.starts_with(p));
+        if step_named && !keep.contains(&name) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Checkpoint(format!("{}: {e}", path.display()))
@@ -180,11 +201,11 @@ where
                     cp.dir.display()
                 )));
             }
-            model = load_model(model, &cp.dir.join(MODEL_FILE))?;
-            let opt_path = cp.dir.join(OPTIMIZER_FILE);
+            model = load_model(model, &cp.dir.join(model_file(saved.step)))?;
+            let opt_path = cp.dir.join(optimizer_file(saved.step));
             optimizer = optimizer.load(&opt_path).map_err(|e| io_error(&opt_path, format!("{e:?}")))?;
-            if saved.best_step.is_some() && cp.dir.join(BEST_FILE).exists() {
-                let best_model = load_model(model.clone(), &cp.dir.join(BEST_FILE))?;
+            if let Some(best_step) = saved.best_step {
+                let best_model = load_model(model.clone(), &cp.dir.join(best_file(best_step)))?;
                 let best_loss = saved.best_validation().unwrap_or(f64::INFINITY);
                 best = Some((best_model, best_loss));
             }
@@ -196,14 +217,18 @@ where
 
     let save = |model: &M, optimizer: &ModuleOptimizer, progress: &Progress, best: &Option<(M, f64)>, best_changed: bool| -> Result<(), TrainError> {
         let Some(cp) = checkpoints else { return Ok(()) };
-        save_model(model, &cp.dir.join(MODEL_FILE))?;
-        let opt_path = cp.dir.join(OPTIMIZER_FILE);
+        save_model(model, &cp.dir.join(model_file(progress.step)))?;
+        let opt_path = cp.dir.join(optimizer_file(progress.step));
         optimizer.save(&opt_path).map_err(|e| io_error(&opt_path, format!("{e:?}")))?;
-        if best_changed && let Some((b, _)) = best {
-            save_model(b, &cp.dir.join(BEST_FILE))?;
+        if best_changed && let (Some((b, _)), Some(step)) = (best, progress.best_step) {
+            save_model(b, &cp.dir.join(best_file(step)))?;
         }
         let json = serde_json::to_vec_pretty(progress).expect("progress serialises");
-        write_atomic(&cp.dir.join(PROGRESS_FILE), &json)
+        write_atomic(&cp.dir.join(PROGRESS_FILE), &json)?;
+        let mut keep = vec![model_file(progress.step), optimizer_file(progress.step)];
+        keep.extend(progress.best_step.map(best_file));
+        remove_stale(&cp.dir, &keep);
+        Ok(())
     };
 
     observer.begin("training", schedule.steps as u64, progress.step as u64);
@@ -240,12 +265,12 @@ where
         observer.advance(progress.step as u64, &format!("loss {value:.4} · {:.1}k tok/s", tps / 1000.0));
 
         let log_every = (schedule.steps / 50).max(1);
-        if progress.step % log_every == 0 || progress.step == schedule.steps {
+        if progress.step.is_multiple_of(log_every) || progress.step == schedule.steps {
             progress.loss_history.push((progress.step, interval_loss / interval_n as f64));
             (interval_loss, interval_n) = (0.0, 0);
         }
         if let Some(v) = validation.as_mut()
-            && (progress.step % v.every == 0 || progress.step == schedule.steps)
+            && (progress.step.is_multiple_of(v.every) || progress.step == schedule.steps)
         {
             let val = (v.loss)(&model);
             progress.validation.push((progress.step, val));
@@ -263,7 +288,7 @@ where
             }
         }
         if let Some(cp) = checkpoints
-            && (progress.step % cp.every == 0 || progress.step == schedule.steps || progress.stopped_early)
+            && (progress.step.is_multiple_of(cp.every) || progress.step == schedule.steps || progress.stopped_early)
         {
             save(&model, &optimizer, &progress, &best, best_dirty)?;
             best_dirty = false;
