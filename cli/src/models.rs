@@ -69,6 +69,14 @@ pub fn describe(models: &Models) -> String {
     }
 }
 
+/// Each model file's sha256 (the manifest's, checked at load), so a result names its weights.
+pub fn hashes(models: &Models) -> serde_json::Value {
+    match &models.source {
+        ModelSource::Trained(m) => m.models.values().map(|e| (e.file.clone(), serde_json::Value::from(e.sha256.clone()))).collect(),
+        ModelSource::Random { seed } => serde_json::json!({ "random_init_seed": seed }),
+    }
+}
+
 #[derive(Args)]
 pub struct DevicesArgs {
     /// Print JSON.

@@ -187,7 +187,7 @@ pub fn solve(a: SolveArgs) -> Result<()> {
         match &e {
             Event::Tokens { .. } => {
                 tokens += 1;
-                if tokens % 64 == 0 {
+                if tokens.is_multiple_of(64) {
                     bar.set_message(format!("{tokens} tokens, {finished} samples done"));
                     bar.tick();
                 }
@@ -217,6 +217,7 @@ pub fn solve(a: SolveArgs) -> Result<()> {
             "level": level,
             "backend": backend,
             "models": models::describe(&models),
+            "model_sha256": models::hashes(&models),
             "strategy": strategy,
             "common": common,
             "verifier": verifier,
