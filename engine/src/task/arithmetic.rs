@@ -514,7 +514,8 @@ mod tests {
         use ChainParseError::*;
         let t = task();
         let too_long = "1+1 ".repeat(30);
-        let cases: Vec<(&str, fn(&ChainParseError) -> bool)> = vec![
+        type Expect = fn(&ChainParseError) -> bool;
+        let cases: Vec<(&str, Expect)> = vec![
             ("", |e| matches!(e, Empty)),
             ("   ", |e| matches!(e, Empty)),
             ("12", |e| matches!(e, NoOperation)),
