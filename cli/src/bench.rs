@@ -3,8 +3,9 @@
 use crate::models::{self, Backend, ModelArgs};
 use anyhow::{Result, bail};
 use clap::Args;
-use engine::infer::{CancelToken, DecodeLimits, Decoder, Generator, RowStart, StopAt};
-use engine::task::{ArithmeticChain, Level, Task, Tokenizer};
+use engine::infer::decode_throughput;
+use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
+use crate::reference;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -23,6 +24,10 @@ pub struct BenchArgs {
     pub backends: Vec<String>,
     #[command(flatten)]
     pub models: ModelArgs,
+    /// Also check and time the PyTorch reference (bench/reference.py, needs python3 with
+    /// torch) on the same batches, and print Ponder's CPU throughput over PyTorch's.
+    #[arg(long)]
+    pub reference: bool,
     /// A shorter run (fewer tokens, one measurement).
     #[arg(long)]
     pub quick: bool,
@@ -66,33 +71,64 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         };
         let m = models::load(&ModelArgs { backend, ..a.models.clone() }, &device)?;
         let (lm, config) = &m.generator;
+        let clock = Instant::now();
+        let now = || clock.elapsed().as_secs_f64();
         for &batch in &a.batches {
-            let mut rates = Vec::new();
-            for run in 0..runs + 1 {
-                // Rows decode up to `tokens` tokens (fewer where a row ends its answer first).
-                let limits = DecodeLimits { max_new_tokens: tokens, max_step_tokens: tokens + 1 };
-                let mut decoder = Decoder::new(lm, config, &tokenizer, &device, limits, CancelToken::new());
-                let starts = (0..batch).map(|i| RowStart { context: prompt.clone(), seed: i as u64 }).collect();
-                pollster::block_on(decoder.start(starts))?;
-                let t = Instant::now();
-                pollster::block_on(decoder.extend(StopAt::AnswerEnd, 1.0, None, &mut |_, _| {}))?;
-                let secs = t.elapsed().as_secs_f64();
-                let generated = decoder.stats().tokens_generated as f64;
-                if run > 0 {
-                    // the first run warms up (shader compilation, autotuning)
-                    rates.push(generated / secs);
-                }
-            }
-            rates.sort_by(f64::total_cmp);
-            let median = rates[rates.len() / 2];
+            // Rows decode up to `tokens` tokens (fewer where a row ends its answer first).
+            let m = pollster::block_on(decode_throughput(lm, config, &device, &prompt, batch, tokens, runs, &now))?;
+            let (median, readbacks_per_step) = (m.tokens_per_second, m.readbacks_per_step);
             if !a.json {
-                println!("{:5} batch {:4}: {:10.0} tokens/s  ({})", info.kind, batch, median, info.adapter);
+                println!("{:5} batch {:4}: {:10.0} tokens/s  {readbacks_per_step:.2} read-backs per step  ({})", info.kind, batch, median, info.adapter);
             }
-            results.push(serde_json::json!({ "backend": info.kind, "adapter": info.adapter, "batch": batch, "tokens_per_second": median, "runs": rates.len(), "tokens_per_row": tokens }));
+            results.push(serde_json::json!({ "backend": info.kind, "adapter": info.adapter, "batch": batch, "tokens_per_second": median, "runs": m.runs, "tokens_per_row": tokens, "readbacks_per_step": readbacks_per_step }));
         }
     }
+    let mut report = serde_json::json!({ "decode": results, "model": "generator", "machine": crate::train::machine() });
+    if a.reference {
+        report["reference"] = reference_section(&a, &prompt, tokens, runs, &results)?;
+    }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "decode": results, "model": "generator", "machine": crate::train::machine() }))?);
+        println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(())
+}
+
+/// The PyTorch reference on the same batches: its logits checked against the engine's, its
+/// throughput, and Ponder's CPU throughput over it per batch size.
+fn reference_section(a: &BenchArgs, prompt: &[Token], tokens: usize, runs: usize, ours: &[serde_json::Value]) -> Result<serde_json::Value> {
+    let skip = |why: String| {
+        eprintln!("skipping the PyTorch reference: {why}");
+        Ok(serde_json::json!({ "skipped": why }))
+    };
+    if let Err(why) = reference::available() {
+        return skip(why);
+    }
+    if !a.models.models.join(engine::model::weights::MANIFEST_FILE).exists() {
+        return skip(format!("no trained weights in {}", a.models.models.display()));
+    }
+    let (device, _) = models::init_backend(Backend::Cpu)?;
+    let m = models::load(&ModelArgs { backend: Backend::Cpu, ..a.models.clone() }, &device)?;
+    let check = reference::check_logits(&m.generator.0, &a.models.models, &device)?;
+    if check["ok"] != true {
+        bail!("the PyTorch reference computes other logits than the engine: {check}");
+    }
+    let timing = reference::time_decode(&a.models.models, prompt, &a.batches, tokens, runs)?;
+    let mut ratios = Vec::new();
+    for r in timing["results"].as_array().into_iter().flatten() {
+        let batch = r["batch"].as_u64().unwrap_or(0) as usize;
+        let torch = r["tokens_per_second"].as_f64().unwrap_or(f64::NAN);
+        let ponder = ours.iter().find(|o| o["backend"] == "cpu" && o["batch"] == batch).and_then(|o| o["tokens_per_second"].as_f64());
+        let ratio = ponder.map(|p| p / torch);
+        if !a.json {
+            println!(
+                "pytorch batch {batch:4}: {torch:10.0} tokens/s  ponder cpu / pytorch = {}",
+                ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "n/a (cpu not measured)".into())
+            );
+        }
+        ratios.push(serde_json::json!({ "batch": batch, "pytorch_tokens_per_second": torch, "ponder_cpu_tokens_per_second": ponder, "ponder_over_pytorch": ratio }));
+    }
+    if !a.json {
+        println!("pytorch {} ({} threads): logits max |diff| {:.2e} against the engine", timing["torch"], timing["threads"], check["max_abs_diff"].as_f64().unwrap_or(f64::NAN));
+    }
+    Ok(serde_json::json!({ "check": check, "torch": timing["torch"], "threads": timing["threads"], "batches": ratios }))
 }

@@ -4,6 +4,7 @@ mod bench;
 mod eval;
 mod models;
 mod progress;
+mod reference;
 mod solve;
 mod train;
 

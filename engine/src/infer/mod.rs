@@ -5,9 +5,11 @@
 mod decoder;
 mod sampling;
 mod scoring;
+mod throughput;
 
 pub use decoder::{DecodeLimits, DecodeStats, Decoder};
 pub use scoring::PrmScorer;
+pub use throughput::{DecodeThroughput, decode_throughput};
 
 use crate::task::Token;
 use std::sync::Arc;

@@ -35,7 +35,8 @@ pub struct Batch {
     pub targets: usize,
 }
 
-fn causal_mask(b: usize, t: usize, device: &Device) -> Tensor<4> {
+/// A causal mask [b, 1, t, t] (0 where attention is allowed, [`MASK_VALUE`] above the diagonal).
+pub fn causal_mask(b: usize, t: usize, device: &Device) -> Tensor<4> {
     let mut mask = vec![0.0f32; t * t];
     for q in 0..t {
         for k in q + 1..t {

@@ -1,0 +1,87 @@
+//! The PyTorch reference (`bench/reference.py`): the same architecture in PyTorch on the CPU,
+//! reading the same safetensors. `ponder bench --reference` first checks that it computes the
+//! same logits as the engine, then times it on the same batches.
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::{Int, Tensor, TensorData};
+use engine::Device;
+use engine::eval::prompt_tokens;
+use engine::model::LanguageModel;
+use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
+use engine::train::batch::causal_mask;
+use engine::train::corpus::solution_tokens;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
+
+const SCRIPT: &str = "bench/reference.py";
+
+/// Runs the script with `args`; its stdout as JSON.
+fn run(args: &[String]) -> Result<Value> {
+    let out = Command::new("python3").arg(SCRIPT).args(args).output().context("running python3")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let parsed: Option<Value> = serde_json::from_str(&stdout).ok();
+    match parsed {
+        Some(v) if out.status.success() || v.get("max_abs_diff").is_some() => Ok(v),
+        _ => bail!("{SCRIPT} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")),
+    }
+}
+
+/// Whether python3 can import torch and safetensors (the reference is skipped otherwise).
+pub fn available() -> Result<(), String> {
+    match Command::new("python3").args(["-c", "import torch, safetensors"]).output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(_) => Err("python3 has no torch or safetensors (pip install torch safetensors numpy)".into()),
+        Err(e) => Err(format!("no python3 ({e})")),
+    }
+}
+
+/// Full-forward logits of the engine on the CPU for two solved problems, written for the
+/// script's `--check`; returns its verdict (max_abs_diff, cache_matches_full).
+pub fn check_logits(lm: &LanguageModel, models_dir: &Path, device: &Device) -> Result<Value> {
+    let task = ArithmeticChain;
+    let tokenizer = task.tokenizer();
+    let rows: Vec<Vec<Token>> = [1u8, 3]
+        .iter()
+        .map(|&l| {
+            let p = task.generate(Level::new(l).expect("levels 1 and 3 exist"), 5, 0);
+            let mut t = prompt_tokens(&p);
+            t.extend(solution_tokens(&p, &tokenizer));
+            t
+        })
+        .collect();
+    let t = rows.iter().map(Vec::len).max().unwrap_or(1);
+    let padded: Vec<Vec<i64>> = rows.iter().map(|r| (0..t).map(|i| *r.get(i).unwrap_or(&Tokenizer::PAD) as i64).collect()).collect();
+    let positions: Vec<Vec<i64>> = rows.iter().map(|_| (0..t as i64).collect()).collect();
+    let b = rows.len();
+    let tokens = Tensor::<2, Int>::from_data(TensorData::new(padded.concat(), [b, t]), device);
+    let pos = Tensor::<2, Int>::from_data(TensorData::new(positions.concat(), [b, t]), device);
+    let logits = lm.forward(tokens, pos, causal_mask(b, t, device));
+    let [_, _, v] = logits.dims();
+    let values: Vec<f32> = logits.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
+    let nested: Vec<Vec<Vec<f32>>> = values.chunks(t * v).map(|row| row.chunks(v).map(<[f32]>::to_vec).collect()).collect();
+    let file = std::env::temp_dir().join(format!("ponder-reference-logits-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&json!({ "tokens": padded, "positions": positions, "logits": nested }))?)?;
+    let verdict = run(&["--models".into(), models_dir.display().to_string(), "--check".into(), file.display().to_string()]);
+    let _ = std::fs::remove_file(&file);
+    verdict
+}
+
+/// The script's decode throughput on the same prompt, batches, tokens and runs.
+pub fn time_decode(models_dir: &Path, prompt: &[Token], batches: &[usize], tokens: usize, runs: usize) -> Result<Value> {
+    let list = |xs: &[usize]| xs.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let prompt: Vec<usize> = prompt.iter().map(|&t| t as usize).collect();
+    run(&[
+        "--models".into(),
+        models_dir.display().to_string(),
+        "--prompt".into(),
+        list(&prompt),
+        "--batches".into(),
+        list(batches),
+        "--tokens".into(),
+        tokens.to_string(),
+        "--runs".into(),
+        runs.to_string(),
+        "--json".into(),
+    ])
+}
