@@ -15,6 +15,8 @@ pub const BUDGETS: [usize; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 pub enum View {
     Arena,
     Sweep,
+    /// Decode throughput and a best-of-64 run on this page's backend (`?bench`).
+    Bench,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,7 +168,13 @@ impl Config {
                 "view" => match v {
                     "arena" => c.view = View::Arena,
                     "sweep" => c.view = View::Sweep,
-                    _ => bad("use arena or sweep"),
+                    "bench" => c.view = View::Bench,
+                    _ => bad("use arena, sweep or bench"),
+                },
+                // `?bench`: the benchmark mode.
+                "bench" => match v {
+                    "" | "1" | "true" => c.view = View::Bench,
+                    _ => bad("no value (?bench)"),
                 },
                 "backend" => match v {
                     "auto" => c.backend = BackendPref::Auto,
@@ -258,7 +266,11 @@ impl Config {
 
     pub fn to_query(&self) -> String {
         let mut q = vec![
-            format!("view={}", if self.view == View::Sweep { "sweep" } else { "arena" }),
+            format!("view={}", match self.view {
+                View::Arena => "arena",
+                View::Sweep => "sweep",
+                View::Bench => "bench",
+            }),
             format!("level={}", self.level),
             format!("index={}", self.index),
         ];

@@ -4,6 +4,7 @@
 
 mod arena;
 mod backend;
+mod bench;
 mod config;
 mod controls;
 mod host;
@@ -104,10 +105,11 @@ fn write_query(query: &str) {
 
 /// Loads and verifies the weights, then starts the engine worker with them (random weights
 /// when none are shipped); the worker starts the backend and reports it.
-async fn start(query: String, status: RwSignal<Status>, handler: host::Handler) {
+async fn start(query: String, status: RwSignal<Status>, cache_note: RwSignal<Option<String>>, handler: host::Handler) {
     status.set(Status::Loading(loader::Progress::default()));
     let (manifest, files) = match loader::load(&mut |p| status.set(Status::Loading(p))).await {
-        Ok((manifest, files)) => {
+        Ok(loader::Loaded { manifest, files, not_cached }) => {
+            cache_note.set(not_cached);
             let files: Vec<(String, Vec<u8>)> =
                 files.into_iter().filter_map(|(role, bytes)| Some((manifest.entry(role).ok()?.file.clone(), bytes))).collect();
             match serde_json::to_string(&manifest) {
@@ -133,6 +135,7 @@ fn App() -> impl IntoView {
     let status = RwSignal::new(Status::Loading(loader::Progress::default()));
     let runner = runner::Runner::new(status);
     let sweep = sweep::SweepRun::new(status);
+    let bench = bench::BenchRun::new();
     // Whether the engine ever became ready: a worker that dies before that is not restarted
     // (it would die again), one that dies later is.
     let ever_ready = StoredValue::new(false);
@@ -141,6 +144,7 @@ fn App() -> impl IntoView {
     let on_crash = move |why: String| {
         runner.on_crash(&why);
         sweep.on_crash(&why);
+        bench.on_crash(&why);
         if ever_ready.get_value() {
             restart_engine(status, &format!("{why}; the engine starts afresh"));
         } else {
@@ -158,6 +162,8 @@ fn App() -> impl IntoView {
         Ok(FromWorker::Lane { generation, lane, update }) => runner.on_update(generation, lane, update),
         Ok(FromWorker::SweepCell { generation, level, series, budget, right }) => sweep.on_cell(generation, level, series, budget, right),
         Ok(FromWorker::SweepEnded { generation, message }) => sweep.on_ended(generation, message),
+        Ok(FromWorker::BenchRow { generation, row }) => bench.on_row(generation, row),
+        Ok(FromWorker::BenchEnded { generation, message }) => bench.on_ended(generation, message),
         Ok(FromWorker::Crashed { message }) => on_crash(format!("the engine panicked: {message}")),
         Err(why) => on_crash(why),
     });
@@ -167,9 +173,11 @@ fn App() -> impl IntoView {
         if let Status::Restarting(why) = status.get() {
             runner.on_crash(&why);
             sweep.on_crash(&why);
+            bench.on_crash(&why);
         }
     });
-    leptos::task::spawn_local(start(initial.to_query(), status, handler));
+    let cache_note = RwSignal::new(None::<String>);
+    leptos::task::spawn_local(start(initial.to_query(), status, cache_note, handler));
 
     let backend_line = move || match backend.get() {
         None => view! { <p class="backend">"starting the GPU…"</p> }.into_any(),
@@ -204,6 +212,15 @@ fn App() -> impl IntoView {
         Status::Ready { weights } => view! { <p class="status ready" data-testid="models-ready">{format!("models ready: {weights}")}</p> }.into_any(),
         Status::Failed(e) => view! { <p class="status error" role="alert" data-testid="models-error">{format!("The models could not be loaded: {e}. Problems can still be typed and checked; runs need the models.")}</p> }.into_any(),
     };
+    let cache_line = move || {
+        cache_note.get().map(|why| {
+            view! {
+                <p class="note" role="status" data-testid="cache-note">
+                    {format!("The weights could not be saved for your next visit ({why}); they work now and will be downloaded again next time. Freeing browser storage for this site fixes it.")}
+                </p>
+            }
+        })
+    };
     let url_notes = (!url_errors.is_empty()).then(|| {
         view! { <ul class="url-errors" role="alert">{url_errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul> }
     });
@@ -223,13 +240,15 @@ fn App() -> impl IntoView {
             </p>
             {backend_line}
             {status_line}
+            {cache_line}
             {url_notes}
-            <nav class="tabs" aria-label="views">{tab(View::Arena, "Arena")}{tab(View::Sweep, "Sweep")}</nav>
+            <nav class="tabs" aria-label="views">{tab(View::Arena, "Arena")}{tab(View::Sweep, "Sweep")}{tab(View::Bench, "Benchmark")}</nav>
         </header>
         <main>
             {move || match config.with(|c| c.view) {
                 View::Arena => view! { <controls::Controls config=config runner=runner status=status /> }.into_any(),
                 View::Sweep => view! { <sweep::Sweep config=config status=status sweep=sweep /> }.into_any(),
+                View::Bench => view! { <bench::Bench config=config status=status bench=bench /> }.into_any(),
             }}
         </main>
         <footer class="foot">

@@ -50,15 +50,18 @@ async fn cached(cache: &Option<Cache>, key: &str) -> Option<Vec<u8>> {
     Some(Uint8Array::new(&buffer).to_vec())
 }
 
-async fn store(cache: &Option<Cache>, key: &str, bytes: &[u8]) {
-    let Some(cache) = cache else { return };
+/// Saves `bytes` under `key`. Full storage is not fatal: the page works and the next visit
+/// downloads again; the error says why, for the page to tell the visitor.
+async fn store(cache: &Option<Cache>, key: &str, bytes: &[u8]) -> Result<(), String> {
+    let Some(cache) = cache else { return Err("this browser offers no cache storage to this page".into()) };
     let body = Uint8Array::from(bytes);
-    if let Ok(response) = Response::new_with_opt_buffer_source(Some(&body)) {
-        // Full storage is not fatal: the page works, the next visit downloads again.
-        if let Err(e) = JsFuture::from(cache.put_with_str(key, &response)).await {
-            web_sys::console::warn_1(&format!("could not cache {key}: {}", js_err(e)).into());
-        }
-    }
+    let response = Response::new_with_opt_buffer_source(Some(&body)).map_err(js_err)?;
+    JsFuture::from(cache.put_with_str(key, &response)).await.map_err(|e| {
+        let why = js_err(e);
+        web_sys::console::warn_1(&format!("could not cache {key}: {why}").into());
+        why
+    })?;
+    Ok(())
 }
 
 async fn forget(cache: &Option<Cache>, key: &str) {
@@ -121,14 +124,22 @@ pub struct Progress {
     pub from_cache: bool,
 }
 
-/// The manifest and the bytes of every model file the page runs, each checked by sha256.
-pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<(Manifest, Vec<(Role, Vec<u8>)>), LoadError> {
+/// What [`load`] got: the manifest, the bytes of every model file the page runs (each checked
+/// by sha256), and why they could not be kept for the next visit, if they could not.
+pub struct Loaded {
+    pub manifest: Manifest,
+    pub files: Vec<(Role, Vec<u8>)>,
+    pub not_cached: Option<String>,
+}
+
+pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<Loaded, LoadError> {
     let cache = open_cache().await;
     let manifest_url = format!("{MODELS_DIR}{MANIFEST_FILE}");
     // The manifest is fetched fresh (it names the current weights); offline, the cached one.
     let text = match download(&manifest_url, MANIFEST_FILE, &mut |_, _| {}).await {
         Ok(bytes) => {
-            store(&cache, &manifest_url, &bytes).await;
+            // The manifest alone is not worth a message: the weights' own failure says it.
+            let _ = store(&cache, &manifest_url, &bytes).await;
             bytes
         }
         Err(e) => match cached(&cache, &manifest_url).await {
@@ -147,6 +158,7 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<(Manifest, Vec<(
     let total: u64 = entries.iter().map(|(_, e)| e.bytes.unwrap_or(0)).sum();
     let mut done = 0u64;
     let mut files = Vec::new();
+    let mut not_cached = None;
     for (role, entry) in entries {
         // The key carries the hash, so new weights never meet stale cached ones.
         let key = format!("{MODELS_DIR}{}?sha256={}", entry.file, entry.sha256);
@@ -166,9 +178,11 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<(Manifest, Vec<(
         })
         .await?;
         weights::verify_sha256(&entry, &bytes).map_err(|e| LoadError::File { file: entry.file.clone(), detail: e.to_string() })?;
-        store(&cache, &key, &bytes).await;
+        if let Err(why) = store(&cache, &key, &bytes).await {
+            not_cached.get_or_insert(why);
+        }
         done = base + bytes.len() as u64;
         files.push((role, bytes));
     }
-    Ok((manifest, files))
+    Ok(Loaded { manifest, files, not_cached })
 }

@@ -15,6 +15,8 @@ pub enum ToWorker {
     Run { generation: u64, query: String, problem: ChainProblem },
     /// Run the sweep with the configuration in `query`.
     Sweep { generation: u64, query: String },
+    /// Measure decode throughput and a best-of-64 run on this backend (the `?bench` mode).
+    Bench { generation: u64, query: String },
 }
 
 /// From the worker to the page.
@@ -30,6 +32,17 @@ pub enum FromWorker {
     Lane { generation: u64, lane: usize, update: LaneUpdate },
     SweepCell { generation: u64, level: u8, series: usize, budget: usize, right: bool },
     SweepEnded { generation: u64, message: String },
+    BenchRow { generation: u64, row: BenchRow },
+    BenchEnded { generation: u64, message: String },
+}
+
+/// One measurement of the benchmark mode.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchRow {
+    pub what: String,
+    pub tokens_per_second: Option<f64>,
+    pub readbacks_per_step: Option<f64>,
+    pub seconds: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 
 use crate::arena::LANES;
 use crate::config::Config;
-use crate::protocol::{FromWorker, LaneUpdate, ToWorker};
+use crate::protocol::{BenchRow, FromWorker, LaneUpdate, ToWorker};
 use crate::sweep::{SERIES_RUNS, budgets};
 use engine::infer::{InferError, Pause};
 use engine::model::weights::{Manifest, WeightsError};
@@ -56,6 +56,7 @@ pub fn run() {
             Ok(ToWorker::Init { query, manifest }) => wasm_bindgen_futures::spawn_local(init(query, manifest, files)),
             Ok(ToWorker::Run { generation, query, problem }) => run_lanes(generation, &query, problem),
             Ok(ToWorker::Sweep { generation, query }) => wasm_bindgen_futures::spawn_local(sweep(generation, query)),
+            Ok(ToWorker::Bench { generation, query }) => wasm_bindgen_futures::spawn_local(bench(generation, query)),
             Err(e) => post(&FromWorker::Failed { message: format!("the page sent a message the engine cannot read: {e}") }),
         }
     });
@@ -218,5 +219,47 @@ async fn sweep_cells(generation: u64, query: &str) -> Result<(), SearchError> {
             }
         }
     }
+    Ok(())
+}
+
+/// The benchmark mode: decode throughput of the generator at each batch size, then the wall
+/// time of one best-of-64 run, on a level-3 problem (the one `ponder bench` uses).
+async fn bench(generation: u64, query: String) {
+    let message = match bench_rows(generation, &query).await {
+        Ok(()) => "benchmark complete".to_string(),
+        Err(e) => format!("the benchmark failed: {e}"),
+    };
+    post(&FromWorker::BenchEnded { generation, message });
+}
+
+/// Batch sizes the page measures, and tokens decoded per row in each measurement.
+pub const BENCH_BATCHES: [usize; 3] = [1, 16, 64];
+const BENCH_TOKENS: usize = 32;
+
+async fn bench_rows(generation: u64, query: &str) -> Result<(), String> {
+    let Some(models) = models() else { return Err("the models are not loaded".into()) };
+    let (config, _) = Config::from_query(query);
+    let task = ArithmeticChain;
+    let problem = task.generate(Level::new(3).map_err(|e| e.to_string())?, 0, 0);
+    let prompt = engine::eval::prompt_tokens(&problem);
+    let (lm, lm_config) = &models.generator;
+    let now = || crate::util::now_ms() / 1000.0;
+    for batch in BENCH_BATCHES {
+        let m = engine::infer::decode_throughput(lm, lm_config, &models.device, &prompt, batch, BENCH_TOKENS, 3, &now).await.map_err(|e| e.to_string())?;
+        let row = BenchRow {
+            what: format!("decode, batch {batch}"),
+            tokens_per_second: Some(m.tokens_per_second),
+            readbacks_per_step: Some(m.readbacks_per_step),
+            seconds: None,
+        };
+        post(&FromWorker::BenchRow { generation, row });
+    }
+    let knobs = engine::solve::Knobs { budget: 64, ..config.knobs() };
+    let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: Selection::Weighted };
+    let started = crate::util::now_ms();
+    let strategy = knobs.strategy(StrategyName::BestOfN).map_err(|e| e.to_string())?;
+    solve::solve(&models, &problem, &strategy, common, config.verifier, Drive::default(), &mut NoEvents).await.map_err(|e| e.to_string())?;
+    let row = BenchRow { what: "best-of-64, level 3".into(), tokens_per_second: None, readbacks_per_step: None, seconds: Some((crate::util::now_ms() - started) / 1000.0) };
+    post(&FromWorker::BenchRow { generation, row });
     Ok(())
 }

@@ -196,6 +196,36 @@ await test('a corrupted weight file gives a message that names it', async () => 
   await page.context().close();
 });
 
+await test('a failed download is retried with backoff; one that keeps failing gives a message naming it', async () => {
+  let tries = 0;
+  const page = await open(cpuBrowser, '?level=1&index=2&budget=1&lanes=best_of_n', {
+    route: (p) => p.route('**/models/generator.safetensors', (route) => (++tries <= 2 ? route.abort('connectionreset') : route.continue())),
+  });
+  await ready(page);
+  check(tries === 3, `two failed tries, then the third should load: ${tries} tries`);
+  await page.context().close();
+  const failing = await open(cpuBrowser, '', { route: (p) => p.route('**/models/prm.safetensors', (route) => route.abort('connectionreset')) });
+  const message = await failing.getByTestId('models-error').textContent({ timeout: 60_000 });
+  console.log(`     ${message.slice(0, 160)}`);
+  check(/prm\.safetensors/.test(message), `the message should name the file: ${message}`);
+  await failing.context().close();
+});
+
+await test('full storage: the weights still load and run, and the page says they were not cached', async () => {
+  const page = await open(cpuBrowser, '?level=1&index=2&budget=1&lanes=best_of_n', {
+    route: (p) => p.addInitScript(() => {
+      Cache.prototype.put = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+    }),
+  });
+  await ready(page);
+  const note = await page.getByTestId('cache-note').textContent({ timeout: 10_000 });
+  console.log(`     ${note.slice(0, 160)}`);
+  check(/quota/i.test(note), `the note should give the browser's reason: ${note}`);
+  const lanes = await runArena(page, 120_000);
+  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run should finish: ${JSON.stringify(lanes)}`);
+  await page.context().close();
+});
+
 await test('Stop halts a budget-256 run within half a second, and the next run starts afresh', async () => {
   const page = await open(cpuBrowser, '?level=3&budget=256&chains=16');
   await ready(page);
@@ -251,6 +281,26 @@ await test('greedy answers in the browser match `ponder solve`', async () => {
     check(browser === expected, `${problem}: browser ${browser} but native ${expected}`);
   }
   await page.context().close();
+});
+
+await test('benchmark mode (?bench): decode throughput and a best-of-64 run, on the wasm CPU backend and on WebGPU', async () => {
+  for (const [browser, query, name] of [[cpuBrowser, '?bench&backend=cpu', 'cpu'], [gpuBrowser, '?bench&backend=webgpu', 'webgpu']]) {
+    const page = await open(browser, query);
+    const message = await page.getByTestId('bench-done').textContent({ timeout: 1_200_000 });
+    const backend = await page.getByTestId('backend').textContent();
+    const rows = await page.$$eval('[data-testid=bench-table] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    console.log(`     ${backend}`);
+    for (const r of rows) console.log(`     ${r.join(' | ')}`);
+    check(/complete/.test(message), `the benchmark should complete: ${message}`);
+    check(rows.length === 4, `three decode rows and one best-of-64 row: ${JSON.stringify(rows)}`);
+    for (const r of rows.slice(0, 3)) {
+      check(Number(r[1]) > 0, `${r[0]}: no throughput`);
+      check(Number(r[2]) <= 1.0, `${r[0]}: ${r[2]} read-backs per step (at most one for the whole batch)`);
+    }
+    check(Number(rows[3][3]) > 0, `best-of-64: no wall time`);
+    await page.screenshot({ path: join(shots, `bench-${name}.png`), fullPage: true });
+    await page.context().close();
+  }
 });
 
 await test('sweep view and phone layout (screenshots)', async () => {
