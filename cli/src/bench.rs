@@ -4,7 +4,7 @@ use crate::models::{self, Backend, ModelArgs};
 use anyhow::{Result, bail};
 use clap::Args;
 use engine::infer::decode_throughput;
-use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
+use engine::task::{ArithmeticChain, Level, Task, Token};
 use crate::reference;
 use std::time::Instant;
 
@@ -56,10 +56,8 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             .collect::<Result<_>>()?
     };
     let task = ArithmeticChain;
-    let tokenizer = task.tokenizer();
-    let problem = task.generate(Level::new(3)?, 0, 0);
-    let mut prompt = vec![Tokenizer::BOS];
-    prompt.extend(tokenizer.encode(&task.prompt(&problem))?);
+    // The level-3 problem the page's benchmark mode uses too.
+    let prompt = engine::eval::prompt_tokens(&task.generate(Level::new(3)?, 0, 0));
     let mut results = Vec::new();
     for backend in backends {
         let (device, info) = match models::init_backend(backend) {
