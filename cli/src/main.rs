@@ -2,6 +2,8 @@
 
 mod bench;
 mod eval;
+mod experiment;
+mod figures;
 mod models;
 mod progress;
 mod reference;
@@ -30,6 +32,9 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate the trained models on held-out problems.
     Eval(eval::EvalArgs),
+    /// Run the study in miniature: difficulty bins, budget sweeps, compute-optimal scaling and
+    /// the FLOPs-matched comparison with the larger model (resumable; JSON and SVG figures).
+    Experiment(experiment::ExperimentArgs),
 }
 
 /// burn's CPU backend allocates and frees large buffers on every operation. glibc returns
@@ -54,6 +59,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::bench(a),
         Command::Train(a) => train::train(a, solve::ctrlc_cancel_token("stopping after the current step; the checkpoint is kept")),
         Command::Eval(a) => eval::eval(a, solve::ctrlc_cancel_token("stopping")),
+        Command::Experiment(a) => experiment::experiment(a, solve::ctrlc_cancel_token("stopping; finished runs are kept in the journal")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

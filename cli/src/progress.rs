@@ -4,9 +4,33 @@ use engine::eval::EvalProgress;
 use engine::train::TrainObserver;
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// Progress bars on a terminal; where stderr is not one (a log file, CI), a plain line per
+/// phase and then about every 30 seconds, so long runs still show how far they are.
 #[derive(Default)]
 pub struct Bars {
     bar: Option<ProgressBar>,
+    plain: Option<Plain>,
+}
+
+struct Plain {
+    label: String,
+    total: u64,
+    done: u64,
+    started: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Plain {
+    fn report(&mut self, done: u64, force: bool) {
+        self.done = done;
+        if !force && self.last.elapsed().as_secs() < 30 {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let eta = if done > 0 && done < self.total { format!(", ETA {:.0} s", elapsed / done as f64 * (self.total - done) as f64) } else { String::new() };
+        eprintln!("{}: {done}/{} ({elapsed:.0} s{eta})", self.label, self.total);
+    }
 }
 
 impl Bars {
@@ -15,6 +39,13 @@ impl Bars {
     }
     fn start(&mut self, label: &str, total: u64, done: u64) {
         self.finish();
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let now = std::time::Instant::now();
+            let mut plain = Plain { label: label.to_string(), total, done, started: now, last: now };
+            plain.report(done, true);
+            self.plain = Some(plain);
+            return;
+        }
         let bar = ProgressBar::new(total.max(1));
         bar.set_style(
             ProgressStyle::with_template("{prefix:>34} [{bar:30}] {pos}/{len} {msg} · {elapsed} elapsed, ETA {eta}")
@@ -30,6 +61,17 @@ impl Bars {
         if let Some(b) = self.bar.take() {
             b.finish();
         }
+        if let Some(mut p) = self.plain.take() {
+            p.report(p.done, true);
+        }
+    }
+    fn position(&mut self, done: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        }
+        if let Some(p) = &mut self.plain {
+            p.report(done, false);
+        }
     }
 }
 
@@ -38,11 +80,11 @@ impl TrainObserver for Bars {
         self.start(label, total, done);
     }
     fn advance(&mut self, done: u64, info: &str) {
-        if let Some(b) = &self.bar {
-            b.set_position(done);
-            if !info.is_empty() {
-                b.set_message(info.to_string());
-            }
+        self.position(done);
+        if let Some(b) = &self.bar
+            && !info.is_empty()
+        {
+            b.set_message(info.to_string());
         }
     }
     fn message(&mut self, text: &str) {
@@ -61,9 +103,7 @@ impl EvalProgress for Bars {
         self.start(label, total, 0);
     }
     fn done(&mut self, done: u64) {
-        if let Some(b) = &self.bar {
-            b.set_position(done);
-        }
+        self.position(done);
     }
 }
 

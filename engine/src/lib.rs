@@ -10,6 +10,7 @@ pub mod search;
 pub mod models;
 pub mod solve;
 pub mod eval;
+pub mod study;
 #[cfg(feature = "train")]
 pub mod train;
 

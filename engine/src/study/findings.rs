@@ -1,0 +1,164 @@
+//! The study's claims, each checked against what the run measured, by a fixed rule.
+
+use super::analysis::{Finding, StudyReport};
+
+fn acc(r: &StudyReport, config: &str, bin: usize, budget: usize) -> Option<f64> {
+    r.sweeps.cells.iter().find(|c| c.config == config && c.bin == bin && c.budget == budget).map(|c| c.accuracy)
+}
+
+/// Mean accuracy over `bins` (None if any is missing).
+fn over(r: &StudyReport, config: &str, bins: &[usize], budget: usize) -> Option<f64> {
+    let v: Option<Vec<f64>> = bins.iter().map(|&b| acc(r, config, b, budget)).collect();
+    v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+fn verdict(hits: usize, of: usize) -> String {
+    match (hits, of) {
+        (_, 0) => "not measured",
+        (h, o) if h == o => "reproduced",
+        (0, _) => "not reproduced",
+        _ => "partly",
+    }
+    .into()
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+pub fn findings(r: &StudyReport) -> Vec<Finding> {
+    let budgets = &r.sweeps.budgets;
+    let max_budget = budgets.last().copied().unwrap_or(1);
+    let low_budget = budgets.iter().copied().find(|&b| b >= 4).unwrap_or(max_budget);
+    let mut out = Vec::new();
+
+    // 1. Beam search on easy problems.
+    {
+        let easy = [1, 2];
+        let (mut hits, mut of, mut parts) = (0, 0, Vec::new());
+        for (budget, beam_should_win) in [(low_budget, true), (max_budget, false)] {
+            if let (Some(beam), Some(bon)) = (over(r, "beam_m4", &easy, budget), over(r, "best_of_n_weighted", &easy, budget)) {
+                of += 1;
+                let ok = if beam_should_win { beam > bon + 1e-9 } else { beam + 1e-9 < bon };
+                hits += ok as usize;
+                parts.push(format!("N={budget}: beam {} vs best-of-N {}", pct(beam), pct(bon)));
+            }
+        }
+        out.push(Finding {
+            claim: "On easy problems, beam search beats best-of-N at low budgets and falls behind it at high budgets".into(),
+            measured: format!("bins 1–2, {}", parts.join("; ")),
+            verdict: verdict(hits, of),
+            figure: "figures/sweeps.svg".into(),
+        });
+    }
+
+    // 2. Lookahead rarely pays.
+    {
+        let (mut wins, mut cells) = (0, 0);
+        for bin in 1..=5 {
+            for &b in budgets {
+                let Some(beam) = acc(r, "beam_m4", bin, b) else { continue };
+                let look = ["lookahead_k1", "lookahead_k3"].iter().filter_map(|id| acc(r, id, bin, b)).fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+                if let Some(look) = look {
+                    cells += 1;
+                    wins += (look > beam + 1e-9) as usize;
+                }
+            }
+        }
+        let share = wins as f64 / cells.max(1) as f64;
+        out.push(Finding {
+            claim: "Lookahead search rarely pays for its extra rollouts (it loses to plain beam search at equal compute)".into(),
+            measured: format!("lookahead beats beam search M=4 in {wins} of {cells} (bin, budget) cells ({})", pct(share)),
+            verdict: if cells == 0 { "not measured".into() } else if share <= 0.25 { "reproduced".into() } else if share <= 0.5 { "partly".into() } else { "not reproduced".into() },
+            figure: "figures/sweeps.svg".into(),
+        });
+    }
+
+    // 3. Sequential against parallel revisions.
+    {
+        let splits = ["revisions_l1", "revisions_l4", "revisions_l16", "revisions_seq"];
+        let budget = budgets.iter().rev().copied().find(|&b| splits.iter().filter(|s| acc(r, s, 1, b).is_some()).count() >= 3);
+        let (mut hits, mut of, mut parts) = (0, 0, Vec::new());
+        if let Some(b) = budget {
+            if let (Some(seq), Some(par)) = (over(r, "revisions_seq", &[1, 2], b), over(r, "revisions_l1", &[1, 2], b)) {
+                of += 1;
+                hits += (seq > par + 1e-9) as usize;
+                parts.push(format!("bins 1–2 at N={b}: all sequential {} vs all parallel {}", pct(seq), pct(par)));
+            }
+            let hard: Vec<(&str, f64)> = splits.iter().filter_map(|s| over(r, s, &[4, 5], b).map(|a| (*s, a))).collect();
+            if let Some(&(best, a)) = hard.iter().max_by(|x, y| x.1.total_cmp(&y.1)) {
+                of += 1;
+                hits += (best != "revisions_l1" && best != "revisions_seq") as usize;
+                parts.push(format!("bins 4–5: best split {best} ({})", pct(a)));
+            }
+        }
+        out.push(Finding {
+            claim: "Sequential revisions beat parallel sampling on easy problems; on hard ones a mix of the two is best".into(),
+            measured: if parts.is_empty() { "too few revision splits measured".into() } else { parts.join("; ") },
+            verdict: verdict(hits, of),
+            figure: "figures/revisions.svg".into(),
+        });
+    }
+
+    // 4. Compute-optimal efficiency.
+    {
+        let ms: Vec<_> = r.compute_optimal.matches.iter().filter(|m| m.bins == "oracle" && m.family == "all").collect();
+        let parts: Vec<String> = ms
+            .iter()
+            .map(|m| match (m.budget, m.saving) {
+                (Some(b), Some(s)) => format!("best-of-N@{} ({}) matched at N={b} ({s:.0}×)", m.target_budget, pct(m.best_of_n_accuracy)),
+                _ => format!("best-of-N@{} ({}) not matched", m.target_budget, pct(m.best_of_n_accuracy)),
+            })
+            .collect();
+        let savings: Vec<f64> = ms.iter().map(|m| m.saving.unwrap_or(0.0)).collect();
+        let verdict = if ms.is_empty() {
+            "not measured"
+        } else if savings.iter().any(|&s| s >= 3.5) && savings.iter().all(|&s| s >= 2.0) {
+            "reproduced"
+        } else if savings.iter().any(|&s| s > 1.0) {
+            "partly"
+        } else {
+            "not reproduced"
+        };
+        out.push(Finding {
+            claim: "Compute-optimal scaling matches best-of-N with about 4× less compute".into(),
+            measured: if parts.is_empty() { "no target budget (16, 64, 256) in the sweep".into() } else { parts.join("; ") },
+            verdict: verdict.into(),
+            figure: "figures/compute_optimal.svg".into(),
+        });
+    }
+
+    // 5. Test-time compute against a larger model.
+    {
+        let (mut hits, mut of, mut parts) = (0, 0, Vec::new());
+        if let Some(f) = &r.flops_matched {
+            let lo = f.rows.iter().min_by(|a, b| a.r.total_cmp(&b.r));
+            let hi = f.rows.iter().max_by(|a, b| a.r.total_cmp(&b.r));
+            if let Some(lo) = lo {
+                let easy_wins = lo.by_bin[..3].iter().filter(|b| b.test_time.is_some_and(|t| t > b.large_greedy + 1e-9)).count();
+                let hardest = &lo.by_bin[4];
+                of += 2;
+                hits += (easy_wins >= 2) as usize + hardest.test_time.is_none_or(|t| t <= hardest.large_greedy + 1e-9) as usize;
+                parts.push(format!(
+                    "R={}: test-time compute wins {easy_wins} of bins 1–3; bin 5: {} vs larger model {}",
+                    lo.r,
+                    hardest.test_time.map(pct).unwrap_or("-".into()),
+                    pct(hardest.large_greedy)
+                ));
+            }
+            if let Some(hi) = hi.filter(|h| Some(h.r) != lo.map(|l| l.r)) {
+                let large_wins = hi.by_bin.iter().filter(|b| b.test_time.is_none_or(|t| b.large_greedy + 1e-9 >= t)).count();
+                of += 1;
+                hits += (large_wins >= 3) as usize;
+                parts.push(format!("R={}: the larger model is at least as good in {large_wins} of 5 bins", hi.r));
+            }
+        }
+        out.push(Finding {
+            claim: "FLOPs matched, test-time compute beats a 14× larger model on easy and medium problems when R ≪ 1, but not on the hardest ones or when R ≫ 1".into(),
+            measured: if parts.is_empty() { "the larger model was not evaluated".into() } else { parts.join("; ") },
+            verdict: verdict(hits, of),
+            figure: "figures/flops_matched.svg".into(),
+        });
+    }
+    out
+}

@@ -1,0 +1,139 @@
+//! Sample pools: many generator samples per problem, graded and scored by the PRM once. They
+//! give oracle difficulty (pass@1), predicted difficulty (the PRM's mean final score) and
+//! best-of-N at every budget (N samples drawn from the pool per seed), as in the study.
+
+use super::POOL_SEED;
+use crate::eval::{SAMPLING_TEMPERATURE, generate_all, prompt_tokens, row_text};
+use crate::infer::{CancelToken, InferError, PrmScorer, RowStart, ScoreItem, Scorer};
+use crate::models::Models;
+use crate::search::{Candidate, Selection, select};
+use crate::task::arithmetic::derive_seed;
+use crate::task::{ArithmeticChain, ChainProblem, Task};
+use serde::{Deserialize, Serialize};
+
+/// One graded, scored sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolSample {
+    pub answer: Option<String>,
+    pub correct: bool,
+    /// The PRM's score of the final step (the study's "last" aggregation).
+    pub final_score: f32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProblemPool {
+    pub samples: Vec<PoolSample>,
+}
+
+impl ProblemPool {
+    pub fn pass_at_1(&self) -> f64 {
+        self.samples.iter().filter(|s| s.correct).count() as f64 / self.samples.len().max(1) as f64
+    }
+    pub fn mean_final_score(&self) -> f64 {
+        self.samples.iter().map(|s| s.final_score as f64).sum::<f64>() / self.samples.len().max(1) as f64
+    }
+}
+
+/// Problems whose pools are decoded together (a few thousand rows: bounded memory).
+const PROBLEMS_PER_CHUNK: usize = 16;
+
+/// Samples `per_problem` solutions of every problem with the generator, grades them and
+/// scores them with the PRM. `first` is the test-set index of `problems[0]` (the samples'
+/// seeds follow the index, so a slice gives the same pools as the whole). `progress(done)`
+/// counts samples.
+pub async fn sample_pools(
+    models: &Models,
+    problems: &[ChainProblem],
+    first: usize,
+    per_problem: usize,
+    cancel: &CancelToken,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<ProblemPool>, InferError> {
+    let task = ArithmeticChain;
+    let tokenizer = task.tokenizer();
+    let (g_model, g_config) = (&models.generator.0, &models.generator.1);
+    let mut scorer = PrmScorer::new(&models.prm.0, &models.prm.1, &tokenizer, &models.device);
+    let mut pools = Vec::with_capacity(problems.len());
+    for (chunk_index, chunk) in problems.chunks(PROBLEMS_PER_CHUNK).enumerate() {
+        let offset = chunk_index * PROBLEMS_PER_CHUNK;
+        let starts: Vec<RowStart> = chunk
+            .iter()
+            .enumerate()
+            .flat_map(|(j, p)| {
+                let context = prompt_tokens(p);
+                (0..per_problem).map(move |s| RowStart { context: context.clone(), seed: derive_seed(&[POOL_SEED, (first + offset + j) as u64, s as u64]) })
+            })
+            .collect();
+        let done_before = offset * per_problem;
+        let rows = generate_all(g_model, g_config, &tokenizer, &models.device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| progress(done_before + d)).await?;
+        let mut finals = Vec::with_capacity(rows.len());
+        for part in rows.chunks(256) {
+            cancel.check()?;
+            let items: Vec<ScoreItem> = part.iter().map(|r| ScoreItem { context: r.tokens[..r.context_len].to_vec(), solution: r.generated().to_vec() }).collect();
+            finals.extend(scorer.score(&items).await?.into_iter().map(|s| s.last().copied().unwrap_or(0.0)));
+        }
+        for (j, p) in chunk.iter().enumerate() {
+            let truth = task.true_answer(p);
+            let samples = rows[j * per_problem..(j + 1) * per_problem]
+                .iter()
+                .zip(&finals[j * per_problem..])
+                .map(|(row, &final_score)| {
+                    let answer = task.answer_of(&row_text(row));
+                    let correct = answer.as_deref() == Some(truth.as_str());
+                    PoolSample { answer, correct, final_score }
+                })
+                .collect();
+            pools.push(ProblemPool { samples });
+        }
+    }
+    Ok(pools)
+}
+
+/// Best-of-`n` over `n` samples drawn without replacement from the pool (the draw fixed by
+/// `seed` and `problem`); whether the selected answer is right.
+pub fn best_of_n_from_pool(pool: &ProblemPool, n: usize, selection: Selection, seed: u64, problem: usize) -> bool {
+    let len = pool.samples.len();
+    let mut order: Vec<usize> = (0..len).collect();
+    // Fisher–Yates with the study's seeds, so a seed picks the same draw everywhere.
+    for i in (1..len).rev() {
+        let j = (derive_seed(&[seed, problem as u64, i as u64]) % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    let candidates: Vec<Candidate> = order[..n.min(len)]
+        .iter()
+        .map(|&i| {
+            let s = &pool.samples[i];
+            Candidate { sample: i, text: String::new(), answer: s.answer.clone(), step_scores: Vec::new(), score: s.final_score, correct: s.correct }
+        })
+        .collect();
+    let (chosen, _) = select(&candidates, selection);
+    chosen.is_some() && candidates.iter().any(|c| c.correct && c.answer == chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(answer: &str, correct: bool, score: f32) -> PoolSample {
+        PoolSample { answer: Some(answer.into()), correct, final_score: score }
+    }
+
+    #[test]
+    fn weighted_and_majority_differ_where_they_should() {
+        // Three low-scored wrong votes against two confident right ones.
+        let pool = ProblemPool {
+            samples: vec![sample("1", false, 0.1), sample("1", false, 0.1), sample("1", false, 0.1), sample("2", true, 0.9), sample("2", true, 0.9)],
+        };
+        assert!(!best_of_n_from_pool(&pool, 5, Selection::Majority, 1, 0));
+        assert!(best_of_n_from_pool(&pool, 5, Selection::Weighted, 1, 0));
+        assert_eq!(pool.pass_at_1(), 0.4);
+    }
+
+    #[test]
+    fn draws_depend_on_the_seed_only() {
+        let pool = ProblemPool { samples: (0..32).map(|i| sample(&i.to_string(), i == 3, i as f32 / 32.0)).collect() };
+        let a: Vec<bool> = (0..20).map(|s| best_of_n_from_pool(&pool, 1, Selection::Majority, s, 7)).collect();
+        let b: Vec<bool> = (0..20).map(|s| best_of_n_from_pool(&pool, 1, Selection::Majority, s, 7)).collect();
+        assert_eq!(a, b);
+    }
+}
