@@ -3,6 +3,7 @@
 //! One code path runs on every burn device.
 
 mod config;
+mod gelu;
 mod kv_cache;
 mod language_model;
 mod reward_model;
@@ -10,6 +11,7 @@ mod transformer;
 pub mod weights;
 
 pub use config::{ModelConfig, ModelConfigError};
+pub use gelu::gelu;
 pub use kv_cache::KvCache;
 pub use language_model::LanguageModel;
 pub use reward_model::RewardModel;

@@ -74,7 +74,7 @@ impl Block {
 
     fn forward(&self, x: Tensor<3>, mask: Tensor<4>, layer: usize, cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
         let x = x.clone() + self.attention.forward(self.norm_attention.forward(x), mask, layer, cache);
-        let mlp = self.down.forward(activation::gelu(self.up.forward(self.norm_mlp.forward(x.clone()))));
+        let mlp = self.down.forward(super::gelu(self.up.forward(self.norm_mlp.forward(x.clone()))));
         x + mlp
     }
 }
