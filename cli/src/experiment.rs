@@ -59,6 +59,8 @@ enum Entry {
     Pools(Vec<ProblemPool>),
     LargeGreedy(Vec<bool>),
     Search { config: usize, budget: usize, seed: u64, problem: usize, correct: bool },
+    /// Wall time of one session of the run (a resumed run adds its sessions up).
+    Elapsed { seconds: f64 },
 }
 
 struct Journal {
@@ -145,6 +147,7 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
     let mut pools: Option<Vec<ProblemPool>> = None;
     let mut large_greedy: Option<Vec<bool>> = None;
     let mut results: Vec<(SearchJob, bool)> = Vec::new();
+    let mut earlier_seconds = 0.0;
     let mut journal = Journal { file: None };
     if let Some(dir) = &out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -164,6 +167,7 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
                         Ok(Entry::Pools(p)) => pools = Some(p),
                         Ok(Entry::LargeGreedy(g)) => large_greedy = Some(g),
                         Ok(Entry::Search { config, budget, seed, problem, correct }) => results.push((SearchJob { config, budget, seed, problem }, correct)),
+                        Ok(Entry::Elapsed { seconds }) => earlier_seconds += seconds,
                         _ => {}
                     }
                 }
@@ -266,6 +270,8 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
         }
     });
     drop(bars);
+    let session_seconds = started.elapsed().as_secs_f64();
+    journal.append(&Entry::Elapsed { seconds: session_seconds })?;
     if let Some(e) = failure {
         if let Some(dir) = &out {
             return Err(e.context(format!("the finished runs are journalled in {}: run the same command again to resume", dir.display())));
@@ -278,7 +284,9 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
         "backend": info,
         "machine": crate::train::machine(),
         "threads": threads,
-        "seconds": started.elapsed().as_secs_f64(),
+        // Every session's wall time, summed over a resumed run's sessions.
+        "seconds": earlier_seconds + session_seconds,
+        "ponder_version": env!("CARGO_PKG_VERSION"),
         "model_sha256": hashes,
         "command": std::env::args().collect::<Vec<_>>().join(" "),
     });
@@ -371,7 +379,7 @@ fn print_summary(r: &study::StudyReport) {
             m.bins,
             m.target_budget,
             pct(m.best_of_n_accuracy),
-            m.budget.map(|b| format!("N={b} ({:.1}× less)", m.target_budget as f64 / b as f64)).unwrap_or("no swept budget".into())
+            m.budget.map(|b| format!("N={b}; best-of-N first reaches it at N={} ({:.1}× the budget)", m.best_of_n_budget, m.saving.unwrap_or(0.0))).unwrap_or("no swept budget".into())
         );
     }
     if let Some(f) = &r.flops_matched {

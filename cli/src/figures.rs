@@ -112,7 +112,8 @@ pub struct BarPanel {
 /// Grouped bars: one group per label, one bar per series (values 0–1, None drawn as a gap).
 pub fn bar_panels(title: &str, panels: &[BarPanel]) -> String {
     let width = PANEL_W * panels.len() as f64 + 20.0;
-    let height = 40.0 + PANEL_H + LEGEND_H + 10.0;
+    let legend_rows = panels.first().map(|p| p.series.len()).unwrap_or(0) as f64;
+    let height = 40.0 + PANEL_H + LEGEND_H * legend_rows + 10.0;
     let mut s = header(width, height, title);
     for (i, BarPanel { title: ptitle, groups, series }) in panels.iter().enumerate() {
         let ox = 10.0 + PANEL_W * i as f64;
@@ -148,8 +149,8 @@ pub fn bar_panels(title: &str, panels: &[BarPanel]) -> String {
     }
     if let Some(first) = panels.first() {
         for (j, (name, _)) in first.series.iter().enumerate() {
-            let lx = 20.0 + j as f64 * 260.0;
-            let y = 40.0 + PANEL_H + 10.0;
+            let lx = 20.0;
+            let y = 40.0 + PANEL_H + 10.0 + LEGEND_H * j as f64;
             let _ = write!(s, r#"<rect x="{lx}" y="{}" width="14" height="10" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>"#, y - 5.0, PALETTE[j % PALETTE.len()], lx + 20.0, y + 4.0, esc(name));
         }
     }
@@ -234,11 +235,11 @@ pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
     let co_panels: Vec<Panel> = ["oracle", "predicted"]
         .iter()
         .map(|kind| {
-            let mut series: Vec<Series> = r
-                .compute_optimal
-                .curves
-                .iter()
-                .filter(|c| c.bins == *kind)
+            // "all" last, so it is drawn over the family curves it often equals.
+            let mut curves: Vec<_> = r.compute_optimal.curves.iter().filter(|c| c.bins == *kind).collect();
+            curves.sort_by_key(|c| c.family == "all");
+            let mut series: Vec<Series> = curves
+                .into_iter()
                 .map(|c| Series {
                     name: format!("compute-optimal ({})", c.family),
                     points: budgets.iter().zip(&c.overall).map(|(&b, &a)| (b as f64, a, a, a)).collect(),
@@ -262,10 +263,10 @@ pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
                 let groups = row.by_bin.iter().map(|b| format!("bin {}", b.bin)).collect();
                 let budget = row.budget.map(|b| format!("N={b}")).unwrap_or("no budget".into());
                 let series = vec![
-                    (format!("small + compute-optimal test-time compute ({})", budget), row.by_bin.iter().map(|b| b.test_time).collect()),
+                    ("small model + compute-optimal test-time compute at the FLOPs-matched budget".to_string(), row.by_bin.iter().map(|b| b.test_time).collect()),
                     (format!("{:.1}× larger model, greedy", f.params_ratio), row.by_bin.iter().map(|b| Some(b.large_greedy)).collect()),
                 ];
-                BarPanel { title: format!("R = {} (×{:.0} inference)", row.r, row.multiplier), groups, series }
+                BarPanel { title: format!("R = {} (×{:.0} → {budget})", row.r, row.multiplier), groups, series }
             })
             .collect();
         out.push(("flops_matched.svg", bar_panels("FLOPs-matched: the small model with test-time compute against a larger model", &panels)));

@@ -4,13 +4,22 @@
 //! at most 1.5e-7, below f32 rounding of the sum 1 + erf) with a polynomial exp, in a
 //! branch-free loop the compiler vectorises. GPUs and training (autodiff devices) keep burn's.
 
+// The approximation's constants are kept as published, though f32 cannot hold every digit.
+#![allow(clippy::excessive_precision)]
+
 use burn::tensor::{Device, Tensor, TensorData, activation};
 use std::sync::OnceLock;
 
-pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+/// Whether `device` is burn's CPU backend without autodiff (inference), where the fast paths
+/// of this module and of decode-step attention apply.
+pub(crate) fn on_cpu(device: &Device) -> bool {
     static FLEX: OnceLock<Device> = OnceLock::new();
+    device == FLEX.get_or_init(Device::flex)
+}
+
+pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let device = x.device();
-    if device != *FLEX.get_or_init(Device::flex) {
+    if !on_cpu(&device) {
         return activation::gelu(x);
     }
     let shape = x.shape();

@@ -106,9 +106,13 @@ pub struct BudgetMatch {
     pub family: String,
     pub target_budget: usize,
     pub best_of_n_accuracy: f64,
+    /// Smallest budget where best-of-N itself first reaches that accuracy (at most the
+    /// target: below it where best-of-N has flattened out).
+    pub best_of_n_budget: usize,
     /// Smallest budget where compute-optimal is at least as accurate (None: not reached).
     pub budget: Option<usize>,
-    /// target_budget / budget.
+    /// best_of_n_budget / budget: how much less compute compute-optimal needs for the same
+    /// accuracy (a flat best-of-N curve is not counted as a saving).
     pub saving: Option<f64>,
 }
 
@@ -422,14 +426,17 @@ pub fn analyse(
             for target in [16usize, 64, 256] {
                 let Some(ti) = config.budgets.iter().position(|&b| b == target) else { continue };
                 let goal = report.compute_optimal.best_of_n_weighted[ti];
-                let budget = config.budgets.iter().zip(&curve.overall).find(|(_, a)| **a + 1e-9 >= goal).map(|(b, _)| *b);
+                let first_reaching = |curve: &[f64]| config.budgets.iter().zip(curve).find(|(_, a)| **a + 1e-9 >= goal).map(|(b, _)| *b);
+                let best_of_n_budget = first_reaching(&report.compute_optimal.best_of_n_weighted).unwrap_or(target);
+                let budget = first_reaching(&curve.overall);
                 report.compute_optimal.matches.push(BudgetMatch {
                     bins: kind.into(),
                     family: family.to_string(),
                     target_budget: target,
                     best_of_n_accuracy: goal,
+                    best_of_n_budget,
                     budget,
-                    saving: budget.map(|b| target as f64 / b as f64),
+                    saving: budget.map(|b| best_of_n_budget as f64 / b as f64),
                 });
             }
             report.compute_optimal.curves.push(curve);

@@ -41,7 +41,8 @@ pub fn findings(r: &StudyReport) -> Vec<Finding> {
                 of += 1;
                 let ok = if beam_should_win { beam > bon + 1e-9 } else { beam + 1e-9 < bon };
                 hits += ok as usize;
-                parts.push(format!("N={budget}: beam {} vs best-of-N {}", pct(beam), pct(bon)));
+                let ceiling = if beam.min(bon) >= 1.0 - 1e-9 { " (both at the ceiling)" } else { "" };
+                parts.push(format!("N={budget}: beam {} vs best-of-N {}{ceiling}", pct(beam), pct(bon)));
             }
         }
         out.push(Finding {
@@ -86,10 +87,15 @@ pub fn findings(r: &StudyReport) -> Vec<Finding> {
                 parts.push(format!("bins 1–2 at N={b}: all sequential {} vs all parallel {}", pct(seq), pct(par)));
             }
             let hard: Vec<(&str, f64)> = splits.iter().filter_map(|s| over(r, s, &[4, 5], b).map(|a| (*s, a))).collect();
-            if let Some(&(best, a)) = hard.iter().max_by(|x, y| x.1.total_cmp(&y.1)) {
+            if let Some(top) = hard.iter().map(|x| x.1).reduce(f64::max) {
                 of += 1;
-                hits += (best != "revisions_l1" && best != "revisions_seq") as usize;
-                parts.push(format!("bins 4–5: best split {best} ({})", pct(a)));
+                let best: Vec<&str> = hard.iter().filter(|x| x.1 >= top - 1e-9).map(|x| x.0).collect();
+                if best.len() == 1 {
+                    hits += (best[0] != "revisions_l1" && best[0] != "revisions_seq") as usize;
+                    parts.push(format!("bins 4–5: best split {} ({})", best[0], pct(top)));
+                } else {
+                    parts.push(format!("bins 4–5: {} splits tie at {}", best.len(), pct(top)));
+                }
             }
         }
         out.push(Finding {
@@ -106,7 +112,12 @@ pub fn findings(r: &StudyReport) -> Vec<Finding> {
         let parts: Vec<String> = ms
             .iter()
             .map(|m| match (m.budget, m.saving) {
-                (Some(b), Some(s)) => format!("best-of-N@{} ({}) matched at N={b} ({s:.0}×)", m.target_budget, pct(m.best_of_n_accuracy)),
+                (Some(b), Some(s)) => format!(
+                    "best-of-N@{} ({}, first reached at N={}) matched at N={b} ({s:.0}×)",
+                    m.target_budget,
+                    pct(m.best_of_n_accuracy),
+                    m.best_of_n_budget
+                ),
                 _ => format!("best-of-N@{} ({}) not matched", m.target_budget, pct(m.best_of_n_accuracy)),
             })
             .collect();
