@@ -17,6 +17,8 @@ pub enum View {
     Sweep,
     /// Decode throughput and a best-of-64 run on this page's backend (`?bench`).
     Bench,
+    /// The shipped results of `ponder experiment`, any cell re-run live.
+    Study,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,7 +171,8 @@ impl Config {
                     "arena" => c.view = View::Arena,
                     "sweep" => c.view = View::Sweep,
                     "bench" => c.view = View::Bench,
-                    _ => bad("use arena, sweep or bench"),
+                    "study" => c.view = View::Study,
+                    _ => bad("use arena, sweep, bench or study"),
                 },
                 // `?bench`: the benchmark mode.
                 "bench" => match v {
@@ -270,6 +273,7 @@ impl Config {
                 View::Arena => "arena",
                 View::Sweep => "sweep",
                 View::Bench => "bench",
+                View::Study => "study",
             }),
             format!("level={}", self.level),
             format!("index={}", self.index),

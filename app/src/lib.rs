@@ -12,6 +12,7 @@ mod lane;
 mod loader;
 mod protocol;
 mod runner;
+mod study;
 mod sweep;
 mod util;
 mod worker;
@@ -136,6 +137,7 @@ fn App() -> impl IntoView {
     let runner = runner::Runner::new(status);
     let sweep = sweep::SweepRun::new(status);
     let bench = bench::BenchRun::new();
+    let study = study::StudyRun::new();
     // Whether the engine ever became ready: a worker that dies before that is not restarted
     // (it would die again), one that dies later is.
     let ever_ready = StoredValue::new(false);
@@ -164,6 +166,8 @@ fn App() -> impl IntoView {
         Ok(FromWorker::SweepEnded { generation, message }) => sweep.on_ended(generation, message),
         Ok(FromWorker::BenchRow { generation, row }) => bench.on_row(generation, row),
         Ok(FromWorker::BenchEnded { generation, message }) => bench.on_ended(generation, message),
+        Ok(FromWorker::StudyRun { generation, right }) => study.on_run(generation, right),
+        Ok(FromWorker::StudyEnded { generation, message }) => study.on_ended(generation, message),
         Ok(FromWorker::Crashed { message }) => on_crash(format!("the engine panicked: {message}")),
         Err(why) => on_crash(why),
     });
@@ -174,6 +178,7 @@ fn App() -> impl IntoView {
             runner.on_crash(&why);
             sweep.on_crash(&why);
             bench.on_crash(&why);
+            study.on_crash(&why);
         }
     });
     let cache_note = RwSignal::new(None::<String>);
@@ -242,13 +247,14 @@ fn App() -> impl IntoView {
             {status_line}
             {cache_line}
             {url_notes}
-            <nav class="tabs" aria-label="views">{tab(View::Arena, "Arena")}{tab(View::Sweep, "Sweep")}{tab(View::Bench, "Benchmark")}</nav>
+            <nav class="tabs" aria-label="views">{tab(View::Arena, "Arena")}{tab(View::Sweep, "Sweep")}{tab(View::Study, "Study")}{tab(View::Bench, "Benchmark")}</nav>
         </header>
         <main>
             {move || match config.with(|c| c.view) {
                 View::Arena => view! { <controls::Controls config=config runner=runner status=status /> }.into_any(),
                 View::Sweep => view! { <sweep::Sweep config=config status=status sweep=sweep /> }.into_any(),
                 View::Bench => view! { <bench::Bench config=config status=status bench=bench /> }.into_any(),
+                View::Study => view! { <study::Study status=status study=study /> }.into_any(),
             }}
         </main>
         <footer class="foot">

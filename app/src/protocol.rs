@@ -17,6 +17,9 @@ pub enum ToWorker {
     Sweep { generation: u64, query: String },
     /// Measure decode throughput and a best-of-64 run on this backend (the `?bench` mode).
     Bench { generation: u64, query: String },
+    /// Re-run one cell of the shipped study: `config` at `budget` on each problem (typed
+    /// expressions) with each seed, on the trained PRM.
+    StudyCell { generation: u64, config: engine::study::SweepConfig, budget: usize, seeds: Vec<u64>, problems: Vec<String> },
 }
 
 /// From the worker to the page.
@@ -34,6 +37,9 @@ pub enum FromWorker {
     SweepEnded { generation: u64, message: String },
     BenchRow { generation: u64, row: BenchRow },
     BenchEnded { generation: u64, message: String },
+    /// One run of a re-run study cell: right or wrong.
+    StudyRun { generation: u64, right: bool },
+    StudyEnded { generation: u64, message: String },
 }
 
 /// One measurement of the benchmark mode.

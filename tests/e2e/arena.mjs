@@ -303,6 +303,24 @@ await test('benchmark mode (?bench): decode throughput and a best-of-64 run, on 
   }
 });
 
+await test('study view: the shipped experiment results, and one cell re-run live', async () => {
+  const page = await open(cpuBrowser, '?view=study&backend=cpu');
+  await ready(page);
+  const findings = await page.$$eval('[data-testid=study-findings] tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  check(findings.length === 5, `five findings of the study: ${JSON.stringify(findings)}`);
+  check(await page.getByTestId('study-flops').count() === 1, 'the FLOPs-matched table');
+  const shipped = await page.getByTestId('study-cell-best_of_n_weighted-1').textContent();
+  await page.getByTestId('study-cell-best_of_n_weighted-1').click();
+  const line = await page.getByTestId('study-rerun-done').textContent({ timeout: 600_000 });
+  console.log(`     shipped ${shipped}; ${line}`);
+  check(/re-run complete/.test(line), `the re-run should complete: ${line}`);
+  const [, right, tried, total] = line.match(/(\d+) of (\d+) right so far .* out of (\d+) runs/) || [];
+  check(Number(tried) > 0 && tried === total, `every run of the cell reported: ${line}`);
+  check(page.errors.length === 0, `page errors: ${page.errors}`);
+  await page.screenshot({ path: join(shots, 'study.png'), fullPage: true });
+  await page.context().close();
+});
+
 await test('sweep view and phone layout (screenshots)', async () => {
   const page = await open(gpuBrowser, '?view=sweep&sweep_problems=1&sweep_budget=2');
   await ready(page);

@@ -1,0 +1,336 @@
+//! The study view: the results of `ponder experiment` shipped with the page (the report the
+//! CLI writes, `study/report.json`, and its figures): the findings against the study's
+//! claims, the difficulty bins, every sweep cell per bin and budget, compute-optimal scaling
+//! and the FLOPs-matched comparison. Any sweep cell can be re-run live in this page's engine.
+
+use crate::Status;
+use crate::protocol::ToWorker;
+use engine::study::StudyReport;
+use engine::study::analysis::Cell;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+pub const REPORT_URL: &str = "study/report.json";
+
+/// A live re-run of one cell.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rerun {
+    running: bool,
+    label: String,
+    shipped: f64,
+    right: usize,
+    tried: usize,
+    total: usize,
+    message: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+pub struct StudyRun {
+    report: RwSignal<Option<Result<StudyReport, String>>>,
+    rerun: RwSignal<Rerun>,
+    generation: StoredValue<u64>,
+}
+
+async fn fetch_report() -> Result<StudyReport, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(REPORT_URL)).await.map_err(|e| format!("download failed: {e:?}"))?.unchecked_into();
+    if !response.ok() {
+        return Err(format!("the server answered {} for {REPORT_URL}", response.status()));
+    }
+    let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    let text = text.as_string().ok_or("the report is not text")?;
+    serde_json::from_str(&text).map_err(|e| format!("{REPORT_URL} is not a study report: {e}"))
+}
+
+impl StudyRun {
+    pub fn new() -> Self {
+        StudyRun { report: RwSignal::new(None), rerun: RwSignal::new(Rerun::default()), generation: StoredValue::new(0) }
+    }
+
+    fn load(&self) {
+        if self.report.with_untracked(|r| r.is_some()) {
+            return;
+        }
+        let report = self.report;
+        leptos::task::spawn_local(async move { report.set(Some(fetch_report().await)) });
+    }
+
+    /// Re-runs `cell` on its bin's searched problems with the report's seeds.
+    fn start(&self, r: &StudyReport, cell: &Cell) {
+        let Some(info) = r.sweeps.configs.iter().find(|c| c.id == cell.config) else { return };
+        let Some(config) = &r.config else { return };
+        let problems: Vec<String> = r
+            .sweeps
+            .search_problems
+            .iter()
+            .filter_map(|&i| r.problems.get(i))
+            .filter(|p| cell.bin == 0 || p.oracle_bin == cell.bin)
+            .map(|p| p.expression.clone())
+            .collect();
+        self.generation.update_value(|g| *g += 1);
+        let bin = if cell.bin == 0 { "all bins".to_string() } else { format!("bin {}", cell.bin) };
+        self.rerun.set(Rerun {
+            running: true,
+            label: format!("{} at N={} on {bin} ({} problems × {} seeds)", info.label, cell.budget, problems.len(), config.seeds.len()),
+            shipped: cell.accuracy,
+            total: problems.len() * config.seeds.len(),
+            ..Rerun::default()
+        });
+        let msg = ToWorker::StudyCell { generation: self.generation.get_value(), config: info.config, budget: cell.budget, seeds: config.seeds.clone(), problems };
+        if let Err(e) = crate::host::post(&msg) {
+            self.on_ended(self.generation.get_value(), e);
+        }
+    }
+
+    pub fn on_run(&self, generation: u64, right: bool) {
+        if generation == self.generation.get_value() {
+            self.rerun.update(|s| {
+                s.tried += 1;
+                s.right += right as usize;
+            });
+        }
+    }
+
+    pub fn on_ended(&self, generation: u64, message: String) {
+        if generation == self.generation.get_value() {
+            self.rerun.update(|s| {
+                s.running = false;
+                s.message = Some(message);
+            });
+        }
+    }
+
+    pub fn on_crash(&self, why: &str) {
+        if self.rerun.with_untracked(|s| s.running) {
+            self.on_ended(self.generation.get_value(), why.to_string());
+        }
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+fn findings(r: &StudyReport) -> impl IntoView + use<> {
+    let rows = r
+        .findings
+        .iter()
+        .map(|f| {
+            let class = format!("verdict {}", f.verdict.replace(' ', "-"));
+            view! { <tr><td>{f.claim.clone()}</td><td>{f.measured.clone()}</td><td class=class>{f.verdict.clone()}</td></tr> }
+        })
+        .collect_view();
+    view! {
+        <table class="study-table" data-testid="study-findings">
+            <thead><tr><th>"the study's claim"</th><th>"measured here"</th><th>"verdict"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+fn difficulty(r: &StudyReport) -> impl IntoView + use<> {
+    let d = &r.difficulty;
+    let rows = (0..d.oracle_pass_at_1_range.len())
+        .map(|b| {
+            let range = d.oracle_pass_at_1_range[b];
+            let levels = d.levels_by_bin[b].iter().enumerate().filter(|(_, n)| **n > 0).map(|(l, n)| format!("L{}: {n}", l + 1)).collect::<Vec<_>>().join(", ");
+            view! { <tr><td>{b + 1}</td><td class="num">{format!("{}–{}", pct(range[0]), pct(range[1]))}</td><td>{levels}</td></tr> }
+        })
+        .collect_view();
+    view! {
+        <p>{format!(
+            "{} problems, each sampled {} times. Oracle bins split them by pass@1 into five equal parts; predicted bins do the same with the PRM's mean final score (no ground truth). The two agree on {} of problems, {} within one bin.",
+            r.problems.len(), d.samples_per_problem, pct(d.agreement), pct(d.within_one)
+        )}</p>
+        <table class="study-table"><thead><tr><th>"oracle bin"</th><th>"pass@1"</th><th>"levels"</th></tr></thead><tbody>{rows}</tbody></table>
+    }
+}
+
+#[component]
+pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
+    study.load();
+    let bin = RwSignal::new(0usize);
+    let ready = move || matches!(status.get(), Status::Ready { .. });
+    let rerun = study.rerun;
+    let cells = move || {
+        study.report.with(|r| {
+            let Some(Ok(r)) = r else { return ().into_any() };
+            let b = bin.get();
+            let head = r.sweeps.budgets.iter().map(|n| view! { <th class="num">{format!("N={n}")}</th> }).collect_view();
+            let rows = r
+                .sweeps
+                .configs
+                .iter()
+                .map(|c| {
+                    let tds = r
+                        .sweeps
+                        .budgets
+                        .iter()
+                        .map(|&n| match r.sweeps.cells.iter().find(|x| x.config == c.id && x.bin == b && x.budget == n).cloned() {
+                            Some(cell) => {
+                                let spread = if cell.max > cell.min { format!(" ({}–{})", pct(cell.min), pct(cell.max)) } else { String::new() };
+                                let title = format!("{} at N={n}: {} over {} problems; per seed {:?}. Click to re-run it here.", c.label, pct(cell.accuracy), cell.problems, cell.per_seed);
+                                let report = r.clone();
+                                view! {
+                                    <td class="num">
+                                        <button class="cell" title=title data-testid=format!("study-cell-{}-{n}", c.id) disabled=move || !ready() || rerun.with(|s| s.running)
+                                            on:click=move |_| study.start(&report, &cell)>{pct(cell.accuracy)}<small>{spread}</small></button>
+                                    </td>
+                                }
+                                .into_any()
+                            }
+                            None => view! { <td class="num muted">"–"</td> }.into_any(),
+                        })
+                        .collect_view();
+                    view! { <tr><th scope="row">{c.label.clone()}</th>{tds}</tr> }
+                })
+                .collect_view();
+            let co = r
+                .compute_optimal
+                .curves
+                .iter()
+                .filter(|c| c.family == "all")
+                .map(|curve| {
+                    let values: Vec<Option<f64>> = if b == 0 { curve.overall.iter().map(|&x| Some(x)).collect() } else { curve.by_bin.get(b - 1).cloned().unwrap_or_default() };
+                    let tds = values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            let text = v.map(pct).unwrap_or("–".into());
+                            // In one bin, the policy's pick (chosen on the whole bin) can be re-run.
+                            let pick = (b > 0).then(|| curve.choices.get(b - 1).and_then(|c| c.get(i).cloned().flatten())).flatten();
+                            match (pick, v) {
+                                (Some(config), Some(accuracy)) => {
+                                    let budget = r.sweeps.budgets[i];
+                                    let cell = Cell { config: config.clone(), bin: b, budget, accuracy, per_seed: Vec::new(), min: accuracy, max: accuracy, problems: 0 };
+                                    let report = r.clone();
+                                    let title = format!("compute-optimal picks {config} here (cross-validated accuracy {text}). Click to re-run the pick.");
+                                    view! {
+                                        <td class="num"><button class="cell" title=title data-testid=format!("study-co-{}-{budget}", curve.bins) disabled=move || !ready() || rerun.with(|s| s.running)
+                                            on:click=move |_| study.start(&report, &cell)>{text}</button></td>
+                                    }
+                                    .into_any()
+                                }
+                                _ => view! { <td class="num">{text}</td> }.into_any(),
+                            }
+                        })
+                        .collect_view();
+                    view! { <tr class="derived"><th scope="row">{format!("compute-optimal, {} bins", curve.bins)}</th>{tds}</tr> }
+                })
+                .collect_view();
+            view! {
+                <div class="table-scroll">
+                    <table class="study-table sweep-cells" data-testid="study-cells">
+                        <thead><tr><th>"configuration"</th>{head}</tr></thead>
+                        <tbody>{rows}{co}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        })
+    };
+    let matches = move || {
+        study.report.with(|r| {
+            let Some(Ok(r)) = r else { return ().into_any() };
+            let rows = r
+                .compute_optimal
+                .matches
+                .iter()
+                .filter(|m| m.family == "all")
+                .map(|m| {
+                    view! { <tr><td>{format!("{} bins", m.bins)}</td><td class="num">{format!("N={} ({}; first reached at N={})", m.target_budget, pct(m.best_of_n_accuracy), m.best_of_n_budget)}</td>
+                        <td class="num">{m.budget.map(|b| format!("N={b}")).unwrap_or("not reached".into())}</td>
+                        <td class="num">{m.saving.map(|s| format!("{s:.1}×")).unwrap_or("–".into())}</td></tr> }
+                })
+                .collect_view();
+            let flops = r.flops_matched.as_ref().map(|f| {
+                let rows = f
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let tds = row.by_bin.iter().map(|b| view! { <td class="num">{format!("{} vs {}", b.test_time.map(pct).unwrap_or("–".into()), pct(b.large_greedy))}</td> }).collect_view();
+                        view! { <tr><td>{format!("R={} (×{:.0} → N={})", row.r, row.multiplier, row.budget.map(|b| b.to_string()).unwrap_or("-".into()))}</td>{tds}</tr> }
+                    })
+                    .collect_view();
+                view! {
+                    <h3>"FLOPs matched: the small model with compute-optimal test-time compute vs the " {format!("{:.1}", f.params_ratio)} "× larger model, greedy"</h3>
+                    <div class="table-scroll"><table class="study-table" data-testid="study-flops">
+                        <thead><tr><th>"R = inference / pretraining tokens"</th><th>"bin 1"</th><th>"bin 2"</th><th>"bin 3"</th><th>"bin 4"</th><th>"bin 5"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table></div>
+                }
+            });
+            view! {
+                <h3>"Budget compute-optimal needs to match best-of-N weighted"</h3>
+                <table class="study-table"><thead><tr><th>"bins"</th><th>"best-of-N at"</th><th>"compute-optimal at"</th><th>"saving"</th></tr></thead><tbody>{rows}</tbody></table>
+                {flops}
+            }
+            .into_any()
+        })
+    };
+    let body = move || {
+        study.report.with(|r| match r {
+            None => view! { <p class="note">"loading the study's results…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="status error" role="alert" data-testid="study-error">{format!("The study's results could not be loaded: {e}.")}</p> }.into_any(),
+            Some(Ok(r)) => {
+                let run = &r.run;
+                let seconds = run.get("seconds").and_then(|s| s.as_f64()).unwrap_or(0.0);
+                let machine = format!(
+                    " on {} ({}) in {}.",
+                    run.get("machine").and_then(|m| m.as_str()).unwrap_or("?"),
+                    run.get("backend").and_then(|b| b.get("adapter")).and_then(|m| m.as_str()).unwrap_or("?"),
+                    if seconds < 90.0 { format!("{seconds:.0} s") } else { format!("{:.0} minutes", seconds / 60.0) }
+                );
+                view! {
+                    <p class="help">"Measured by "<code>"ponder experiment"</code>{machine}" Each claim of the study, checked by a fixed rule against the numbers below:"</p>
+                    {findings(r)}
+                    <h3>"Difficulty"</h3>
+                    {difficulty(r)}
+                }
+                .into_any()
+            }
+        })
+    };
+    let bin_buttons = (0..=5usize)
+        .map(|b| {
+            let label = if b == 0 { "all bins".to_string() } else { format!("bin {b}") };
+            view! { <button class="tab" class:active=move || bin.get() == b aria-pressed=move || (bin.get() == b).to_string() on:click=move |_| bin.set(b)>{label}</button> }
+        })
+        .collect_view();
+    let rerun_line = move || {
+        rerun.with(|s| {
+            if s.label.is_empty() {
+                return String::from(
+                    "Click a cell to re-run it here, on this page's backend, with the same problems and seeds. The experiment read best-of-N from 256-sample pools; a re-run draws fresh samples, so expect sampling noise: with 30 problems, several points either way.",
+                );
+            }
+            let acc = if s.tried > 0 { pct(s.right as f64 / s.tried as f64) } else { "–".into() };
+            let state = match (&s.message, s.running) {
+                (_, true) => "running".to_string(),
+                (Some(m), false) => m.clone(),
+                (None, false) => String::new(),
+            };
+            format!("{}: {} of {} right so far ({acc}) out of {} runs; the shipped result is {}. {state}", s.label, s.right, s.tried, s.total, pct(s.shipped))
+        })
+    };
+    view! {
+        <section class="study" aria-label="study">
+            {body}
+            <h3>"Accuracy by budget (generations), over the searched problems"</h3>
+            <nav class="tabs" aria-label="difficulty bin">{bin_buttons}</nav>
+            {cells}
+            <p class="note" role="status" data-testid=move || if rerun.with(|s| !s.running && s.message.is_some()) { "study-rerun-done" } else { "study-rerun" }>{rerun_line}</p>
+            {matches}
+            <details class="figures">
+                <summary>"Figures"</summary>
+                <img src="study/figures/sweeps.svg" alt="accuracy against budget per bin for best-of-N and the searches" />
+                <img src="study/figures/revisions.svg" alt="accuracy against budget per bin for the revision splits" />
+                <img src="study/figures/compute_optimal.svg" alt="compute-optimal scaling against best-of-N" />
+                <img src="study/figures/flops_matched.svg" alt="FLOPs-matched comparison with the larger model" />
+                <img src="study/figures/difficulty.svg" alt="oracle against predicted difficulty bins" />
+            </details>
+        </section>
+    }
+}
