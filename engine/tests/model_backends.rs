@@ -181,3 +181,29 @@ fn forked_rows_continue_like_their_parent() {
         assert_eq!(rows[2].context_len, 9);
     }
 }
+
+/// A row that ends at the model's last position must not stop the others: when the batch's
+/// shared slots run out, the cache is rebuilt from the rows still decoding (a finished row at
+/// full length once made the rebuild fail with "a context of N tokens does not fit").
+#[test]
+fn rows_that_end_at_the_last_position_do_not_stop_the_others() {
+    use engine::infer::FinishReason;
+    let cfg = ModelConfig { max_len: 24, ..config() };
+    let d = backend::cpu().0;
+    let mut rebuilt = 0;
+    for seed in 0..12 {
+        let lm = random_language_model(&cfg, seed, &d).unwrap();
+        let mut dec = Decoder::new(&lm, &cfg, &ArithmeticChain.tokenizer(), &d, DecodeLimits { max_new_tokens: 100, max_step_tokens: 100 }, CancelToken::new());
+        let long = sample_tokens(20);
+        let short = sample_tokens(2);
+        pollster::block_on(dec.start(vec![RowStart { context: long, seed }, RowStart { context: short, seed: seed + 1 }])).unwrap();
+        pollster::block_on(dec.extend(StopAt::AnswerEnd, 1.0, None, &mut |_, _| {})).unwrap();
+        let rows = dec.rows();
+        // The long row reached the last position, and the short one decoded past the slot where
+        // the batch's slots ran out: the cache was rebuilt without the finished row.
+        if rows[0].finished == Some(FinishReason::Length) && rows[1].generated().len() > cfg.max_len - 19 {
+            rebuilt += 1;
+        }
+    }
+    assert!(rebuilt > 0, "no seed exercised a rebuild after a row ended at the last position");
+}

@@ -108,10 +108,17 @@ impl<'m> Decoder<'m> {
     }
 
     /// Refills the cache from every row's fed tokens (all but the pending one). Rows with the
-    /// same context are prefilled once and then copied.
+    /// same context are prefilled once and then copied. A finished row never decodes again,
+    /// so it keeps only its first token: one that ended at the model's last position would
+    /// not fit otherwise, and would stop the rows still decoding.
     fn rebuild(&mut self) -> Result<(), InferError> {
         let b = self.rows.len();
-        let fed: Vec<&[Token]> = self.rows.iter().map(|r| &r.tokens[..r.tokens.len() - 1]).collect();
+        let fed: Vec<&[Token]> = self
+            .rows
+            .iter()
+            .zip(&self.states)
+            .map(|(r, s)| if *s == State::Finished { &r.tokens[..1] } else { &r.tokens[..r.tokens.len() - 1] })
+            .collect();
         let t0 = fed.iter().map(|f| f.len()).max().unwrap_or(0);
         if t0 >= self.config.max_len {
             return Err(InferError::Invalid(format!(
