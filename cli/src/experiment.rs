@@ -127,7 +127,8 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
         None => None,
     };
     let problems = config.problems();
-    let expressions: Vec<_> = problems.iter().map(|(_, p)| p.clone()).collect();
+    // The problems without their levels, as the decoding functions take them.
+    let test_set: Vec<_> = problems.iter().map(|(_, p)| p.clone()).collect();
     let log = |text: String| {
         if !a.json {
             eprintln!("{text}");
@@ -195,7 +196,7 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
         Some(p) if p.len() == problems.len() => p,
         _ => {
             phase("pools: sampling and scoring", problems.len() * config.oracle_samples);
-            let p = sample_pools_in_parallel(&loaded, &expressions, config.oracle_samples, threads, &cancel, &mut |d| {
+            let p = sample_pools_in_parallel(&loaded, &test_set, config.oracle_samples, threads, &cancel, &mut |d| {
                 if let Some(b) = &mut bars {
                     b.done(d as u64)
                 }
@@ -210,7 +211,7 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
             if let Some(b) = &mut bars {
                 b.phase("larger model: greedy", problems.len() as u64);
             }
-            let g = pollster::block_on(study::greedy_correct(model, lconfig, &expressions, &device, &cancel, &mut |d| {
+            let g = pollster::block_on(study::greedy_correct(model, lconfig, &test_set, &device, &cancel, &mut |d| {
                 if let Some(b) = &mut bars {
                     b.done(d as u64)
                 }
