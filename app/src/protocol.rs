@@ -17,9 +17,17 @@ pub enum ToWorker {
     Sweep { generation: u64, query: String },
     /// Measure decode throughput and a best-of-64 run on this backend (the `?bench` mode).
     Bench { generation: u64, query: String },
-    /// Re-run one cell of the shipped study: `config` at `budget` on each problem (typed
-    /// expressions) with each seed, on the trained PRM.
-    StudyCell { generation: u64, config: engine::study::SweepConfig, budget: usize, seeds: Vec<u64>, problems: Vec<String> },
+    /// Re-run one cell of the shipped study at `budget`: each group's configuration on each of
+    /// its problems (typed expressions) with each seed, on the trained PRM.
+    StudyCell { generation: u64, budget: usize, seeds: Vec<u64>, groups: Vec<StudyGroup> },
+}
+
+/// One configuration and the problems it runs on, within a re-run (a compute-optimal cell
+/// runs each bin's pick on that bin's problems).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StudyGroup {
+    pub config: engine::study::SweepConfig,
+    pub problems: Vec<String>,
 }
 
 /// From the worker to the page.

@@ -4,9 +4,9 @@
 //! and the FLOPs-matched comparison. Any sweep cell can be re-run live in this page's engine.
 
 use crate::Status;
-use crate::protocol::ToWorker;
+use crate::protocol::{StudyGroup, ToWorker};
 use engine::study::StudyReport;
-use engine::study::analysis::Cell;
+use engine::study::analysis::ComputeOptimalCurve;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -57,31 +57,46 @@ impl StudyRun {
         leptos::task::spawn_local(async move { report.set(Some(fetch_report().await)) });
     }
 
-    /// Re-runs `cell` on its bin's searched problems with the report's seeds.
-    fn start(&self, r: &StudyReport, cell: &Cell) {
-        let Some(info) = r.sweeps.configs.iter().find(|c| c.id == cell.config) else { return };
+    /// Re-runs a cell at `budget`: each pick (configuration id, bin, whether the bin is a
+    /// predicted one; bin 0: every bin) on that bin's searched problems, with the report's
+    /// seeds. `shipped` is the cell's value in the report.
+    fn start(&self, r: &StudyReport, what: String, budget: usize, shipped: f64, picks: &[(String, usize, bool)]) {
         let Some(config) = &r.config else { return };
-        let problems: Vec<String> = r
-            .sweeps
-            .search_problems
+        let groups: Vec<StudyGroup> = picks
             .iter()
-            .filter_map(|&i| r.problems.get(i))
-            .filter(|p| cell.bin == 0 || p.oracle_bin == cell.bin)
-            .map(|p| p.expression.clone())
+            .filter_map(|(id, bin, predicted)| {
+                let info = r.sweeps.configs.iter().find(|c| &c.id == id)?;
+                let problems = r
+                    .sweeps
+                    .search_problems
+                    .iter()
+                    .filter_map(|&i| r.problems.get(i))
+                    .filter(|p| *bin == 0 || (if *predicted { p.predicted_bin } else { p.oracle_bin }) == *bin)
+                    .map(|p| p.expression.clone())
+                    .collect();
+                Some(StudyGroup { config: info.config, problems })
+            })
             .collect();
+        let problems: usize = groups.iter().map(|g| g.problems.len()).sum();
         self.generation.update_value(|g| *g += 1);
-        let bin = if cell.bin == 0 { "all bins".to_string() } else { format!("bin {}", cell.bin) };
         self.rerun.set(Rerun {
             running: true,
-            label: format!("{} at N={} on {bin} ({} problems × {} seeds)", info.label, cell.budget, problems.len(), config.seeds.len()),
-            shipped: cell.accuracy,
-            total: problems.len() * config.seeds.len(),
+            label: format!("{what} at N={budget} ({problems} problems × {} seeds)", config.seeds.len()),
+            shipped,
+            total: problems * config.seeds.len(),
             ..Rerun::default()
         });
-        let msg = ToWorker::StudyCell { generation: self.generation.get_value(), config: info.config, budget: cell.budget, seeds: config.seeds.clone(), problems };
+        let msg = ToWorker::StudyCell { generation: self.generation.get_value(), budget, seeds: config.seeds.clone(), groups };
         if let Err(e) = crate::host::post(&msg) {
             self.on_ended(self.generation.get_value(), e);
         }
+    }
+
+    /// The compute-optimal picks of `curve` at budget index `i` in `bin` (0: each bin's own).
+    fn picks(curve: &ComputeOptimalCurve, i: usize, bin: usize) -> Vec<(String, usize, bool)> {
+        let predicted = curve.bins == "predicted";
+        let bins: Vec<usize> = if bin == 0 { (1..=curve.choices.len()).collect() } else { vec![bin] };
+        bins.into_iter().filter_map(|b| Some((curve.choices.get(b - 1)?.get(i)?.clone()?, b, predicted))).collect()
     }
 
     pub fn on_run(&self, generation: u64, right: bool) {
@@ -173,10 +188,13 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                                 let spread = if cell.max > cell.min { format!(" ({}–{})", pct(cell.min), pct(cell.max)) } else { String::new() };
                                 let title = format!("{} at N={n}: {} over {} problems; per seed {:?}. Click to re-run it here.", c.label, pct(cell.accuracy), cell.problems, cell.per_seed);
                                 let report = r.clone();
+                                let bin_name = if b == 0 { "all bins".to_string() } else { format!("bin {b}") };
+                                let what = format!("{} on {bin_name}", c.label);
+                                let picks = [(c.id.clone(), b, false)];
                                 view! {
                                     <td class="num">
                                         <button class="cell" title=title data-testid=format!("study-cell-{}-{n}", c.id) disabled=move || !ready() || rerun.with(|s| s.running)
-                                            on:click=move |_| study.start(&report, &cell)>{pct(cell.accuracy)}<small>{spread}</small></button>
+                                            on:click=move |_| study.start(&report, what.clone(), n, cell.accuracy, &picks)>{pct(cell.accuracy)}<small>{spread}</small></button>
                                     </td>
                                 }
                                 .into_any()
@@ -199,17 +217,18 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                         .enumerate()
                         .map(|(i, v)| {
                             let text = v.map(pct).unwrap_or("–".into());
-                            // In one bin, the policy's pick (chosen on the whole bin) can be re-run.
-                            let pick = (b > 0).then(|| curve.choices.get(b - 1).and_then(|c| c.get(i).cloned().flatten())).flatten();
-                            match (pick, v) {
-                                (Some(config), Some(accuracy)) => {
+                            // The policy's picks (each chosen on its whole bin) re-run on their bins.
+                            let picks = StudyRun::picks(curve, i, b);
+                            match v {
+                                Some(accuracy) if !picks.is_empty() => {
                                     let budget = r.sweeps.budgets[i];
-                                    let cell = Cell { config: config.clone(), bin: b, budget, accuracy, per_seed: Vec::new(), min: accuracy, max: accuracy, problems: 0 };
                                     let report = r.clone();
-                                    let title = format!("compute-optimal picks {config} here (cross-validated accuracy {text}). Click to re-run the pick.");
+                                    let names = picks.iter().map(|(id, bin, _)| format!("bin {bin}: {id}")).collect::<Vec<_>>().join(", ");
+                                    let title = format!("compute-optimal ({} bins) picks {names} (cross-validated accuracy {text}). Click to re-run the picks.", curve.bins);
+                                    let what = format!("compute-optimal's picks, {} bins ({names})", curve.bins);
                                     view! {
                                         <td class="num"><button class="cell" title=title data-testid=format!("study-co-{}-{budget}", curve.bins) disabled=move || !ready() || rerun.with(|s| s.running)
-                                            on:click=move |_| study.start(&report, &cell)>{text}</button></td>
+                                            on:click=move |_| study.start(&report, what.clone(), budget, accuracy, &picks)>{text}</button></td>
                                     }
                                     .into_any()
                                 }
@@ -250,7 +269,32 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                     .rows
                     .iter()
                     .map(|row| {
-                        let tds = row.by_bin.iter().map(|b| view! { <td class="num">{format!("{} vs {}", b.test_time.map(pct).unwrap_or("–".into()), pct(b.large_greedy))}</td> }).collect_view();
+                        let oracle = r.compute_optimal.curves.iter().find(|c| c.bins == "oracle" && c.family == "all");
+                        let index = row.budget.and_then(|n| r.sweeps.budgets.iter().position(|&x| x == n));
+                        let tds = row
+                            .by_bin
+                            .iter()
+                            .map(|fb| {
+                                let text = format!("{} vs {}", fb.test_time.map(pct).unwrap_or("–".into()), pct(fb.large_greedy));
+                                // The test-time side is compute-optimal's pick in this bin at the matched budget.
+                                let picks = match (oracle, index) {
+                                    (Some(curve), Some(i)) => StudyRun::picks(curve, i, fb.bin),
+                                    _ => Vec::new(),
+                                };
+                                match (fb.test_time, row.budget) {
+                                    (Some(accuracy), Some(budget)) if !picks.is_empty() => {
+                                        let report = r.clone();
+                                        let what = format!("R={}: compute-optimal's pick in bin {} ({})", row.r, fb.bin, picks[0].0);
+                                        view! {
+                                            <td class="num"><button class="cell" title="Click to re-run the test-time side here." data-testid=format!("study-flops-{}-{}", row.r, fb.bin)
+                                                disabled=move || !ready() || rerun.with(|s| s.running) on:click=move |_| study.start(&report, what.clone(), budget, accuracy, &picks)>{text}</button></td>
+                                        }
+                                        .into_any()
+                                    }
+                                    _ => view! { <td class="num">{text}</td> }.into_any(),
+                                }
+                            })
+                            .collect_view();
                         view! { <tr><td>{format!("R={} (×{:.0} → N={})", row.r, row.multiplier, row.budget.map(|b| b.to_string()).unwrap_or("-".into()))}</td>{tds}</tr> }
                     })
                     .collect_view();

@@ -57,9 +57,7 @@ pub fn run() {
             Ok(ToWorker::Run { generation, query, problem }) => run_lanes(generation, &query, problem),
             Ok(ToWorker::Sweep { generation, query }) => wasm_bindgen_futures::spawn_local(sweep(generation, query)),
             Ok(ToWorker::Bench { generation, query }) => wasm_bindgen_futures::spawn_local(bench(generation, query)),
-            Ok(ToWorker::StudyCell { generation, config, budget, seeds, problems }) => {
-                wasm_bindgen_futures::spawn_local(study_cell(generation, config, budget, seeds, problems))
-            }
+            Ok(ToWorker::StudyCell { generation, budget, seeds, groups }) => wasm_bindgen_futures::spawn_local(study_cell(generation, budget, seeds, groups)),
             Err(e) => post(&FromWorker::Failed { message: format!("the page sent a message the engine cannot read: {e}") }),
         }
     });
@@ -267,31 +265,35 @@ async fn bench_rows(generation: u64, query: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Re-runs one cell of the shipped study: every problem with every seed, as the experiment
-/// ran it (the study's temperature, last-step aggregation, the trained PRM). Best-of-N cells,
-/// which the experiment read from its sample pools, draw fresh samples here.
-async fn study_cell(generation: u64, config: engine::study::SweepConfig, budget: usize, seeds: Vec<u64>, problems: Vec<String>) {
-    let message = match study_runs(generation, config, budget, &seeds, &problems).await {
+/// Re-runs one cell of the shipped study: every group's configuration on its problems with
+/// every seed, as the experiment ran it (the study's temperature, last-step aggregation, the
+/// trained PRM). Best-of-N cells, which the experiment read from its sample pools, draw fresh
+/// samples here.
+async fn study_cell(generation: u64, budget: usize, seeds: Vec<u64>, groups: Vec<crate::protocol::StudyGroup>) {
+    let message = match study_runs(generation, budget, &seeds, &groups).await {
         Ok(()) => "re-run complete".to_string(),
         Err(e) => format!("the re-run failed: {e}"),
     };
     post(&FromWorker::StudyEnded { generation, message });
 }
 
-async fn study_runs(generation: u64, config: engine::study::SweepConfig, budget: usize, seeds: &[u64], problems: &[String]) -> Result<(), String> {
+async fn study_runs(generation: u64, budget: usize, seeds: &[u64], groups: &[crate::protocol::StudyGroup]) -> Result<(), String> {
     let Some(models) = models() else { return Err("the models are not loaded".into()) };
-    config.validate().map_err(|e| e.to_string())?;
-    let strategy = config.strategy(budget).ok_or_else(|| format!("{} has no run at budget {budget}", config.label()))?;
     let task = ArithmeticChain;
     let pause: Pause = Rc::new(|| Box::pin(crate::util::sleep_ms(0)));
     let drive = Drive { pause: Some(pause), ..Drive::default() };
-    for text in problems {
-        let problem = task.parse(text).map_err(|e| format!("problem {text:?}: {e}"))?;
-        for &seed in seeds {
-            let mut common = engine::study::common(seed);
-            common.selection = config.pool_selection().unwrap_or(common.selection);
-            let r = solve::solve(&models, &problem, &strategy, common, solve::Verifier::Prm, drive.clone(), &mut NoEvents).await.map_err(|e| e.to_string())?;
-            post(&FromWorker::StudyRun { generation, right: r.correct });
+    for group in groups {
+        let config = group.config;
+        config.validate().map_err(|e| e.to_string())?;
+        let strategy = config.strategy(budget).ok_or_else(|| format!("{} has no run at budget {budget}", config.label()))?;
+        for text in &group.problems {
+            let problem = task.parse(text).map_err(|e| format!("problem {text:?}: {e}"))?;
+            for &seed in seeds {
+                let mut common = engine::study::common(seed);
+                common.selection = config.pool_selection().unwrap_or(common.selection);
+                let r = solve::solve(&models, &problem, &strategy, common, solve::Verifier::Prm, drive.clone(), &mut NoEvents).await.map_err(|e| e.to_string())?;
+                post(&FromWorker::StudyRun { generation, right: r.correct });
+            }
         }
     }
     Ok(())

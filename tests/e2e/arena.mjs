@@ -303,7 +303,7 @@ await test('benchmark mode (?bench): decode throughput and a best-of-64 run, on 
   }
 });
 
-await test('study view: the shipped experiment results, and one cell re-run live', async () => {
+await test('study view: the shipped experiment results, and sweep, compute-optimal and FLOPs-matched cells re-run live', async () => {
   const page = await open(cpuBrowser, '?view=study&backend=cpu');
   await ready(page);
   const findings = await page.$$eval('[data-testid=study-findings] tbody tr', (trs) => trs.map((tr) => tr.textContent));
@@ -316,6 +316,15 @@ await test('study view: the shipped experiment results, and one cell re-run live
   check(/re-run complete/.test(line), `the re-run should complete: ${line}`);
   const [, right, tried, total] = line.match(/(\d+) of (\d+) right so far .* out of (\d+) runs/) || [];
   check(Number(tried) > 0 && tried === total, `every run of the cell reported: ${line}`);
+  // Derived cells re-run their parts: compute-optimal over all bins runs each bin's pick on its
+  // bin, and a FLOPs-matched cell runs the bin's pick at the matched budget.
+  for (const id of ['study-co-oracle-1', 'study-flops-22-4']) {
+    await page.getByTestId(id).click();
+    const done = await page.getByTestId('study-rerun-done').textContent({ timeout: 600_000 });
+    console.log(`     ${done}`);
+    const [, , tried, all] = done.match(/(\d+) of (\d+) right so far .* out of (\d+) runs/) || [];
+    check(/re-run complete/.test(done) && Number(tried) > 0 && tried === all, `${id}: every run reported: ${done}`);
+  }
   check(page.errors.length === 0, `page errors: ${page.errors}`);
   await page.screenshot({ path: join(shots, 'study.png'), fullPage: true });
   await page.context().close();
