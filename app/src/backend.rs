@@ -13,6 +13,9 @@ pub struct Started {
     pub info: BackendInfo,
     /// Why the page runs on the CPU, when it does.
     pub fallback: Option<String>,
+    /// WebGPU runs with the CPU beside it: each run goes to the one measured faster at its
+    /// batch size.
+    pub with_cpu: bool,
 }
 
 /// `navigator.gpu` of the page or of the worker this runs in.
@@ -41,8 +44,9 @@ pub async fn start(pref: BackendPref) -> Started {
                 }
                 // A software renderer (SwiftShader) is many times slower than the CPU backend
                 // for these small models (README: measured); use it only when asked to.
-                if !info.software || pref == BackendPref::WebGpu {
-                    return Started { device, info, fallback: None };
+                if !info.software || pref != BackendPref::Auto {
+                    let with_cpu = pref != BackendPref::WebGpu;
+                    return Started { device, info, fallback: None, with_cpu };
                 }
                 format!("the WebGPU adapter is a software renderer ({}), slower here than the CPU backend; add backend=webgpu to the link to use it anyway", info.adapter)
             }
@@ -50,7 +54,7 @@ pub async fn start(pref: BackendPref) -> Started {
         }
     };
     let (device, info) = backend::cpu();
-    Started { device, info, fallback: Some(fallback) }
+    Started { device, info, fallback: Some(fallback), with_cpu: false }
 }
 
 /// Vendor, architecture, device and description from `navigator.gpu.requestAdapter()`.

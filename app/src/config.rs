@@ -23,8 +23,12 @@ pub enum View {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendPref {
-    /// WebGPU on a real GPU; the CPU where WebGPU is missing, fails or is a software renderer.
+    /// WebGPU on a real GPU, with the models on the CPU as well, each run on whichever
+    /// decoded its batch size faster when measured at start; the CPU alone where WebGPU is
+    /// missing, fails or is a software renderer.
     Auto,
+    /// As `Auto` on a real GPU, also on a software renderer: measure both, pick per batch size.
+    Measure,
     Cpu,
     /// WebGPU even on a software renderer.
     WebGpu,
@@ -183,7 +187,8 @@ impl Config {
                     "auto" => c.backend = BackendPref::Auto,
                     "webgpu" => c.backend = BackendPref::WebGpu,
                     "cpu" => c.backend = BackendPref::Cpu,
-                    _ => bad("use auto, webgpu or cpu"),
+                    "measure" => c.backend = BackendPref::Measure,
+                    _ => bad("use auto, webgpu, cpu or measure"),
                 },
                 "level" => match v.parse::<u8>() {
                     Ok(l) if (1..=5).contains(&l) => c.level = l,
@@ -302,6 +307,7 @@ impl Config {
             BackendPref::Auto => {}
             BackendPref::Cpu => q.push("backend=cpu".into()),
             BackendPref::WebGpu => q.push("backend=webgpu".into()),
+            BackendPref::Measure => q.push("backend=measure".into()),
         }
         format!("?{}", q.join("&"))
     }

@@ -39,6 +39,8 @@ pub struct BackendStatus {
     pub kind: String,
     pub adapter: String,
     pub fallback: Option<String>,
+    /// Both backends' decode throughput per batch size, when the CPU runs beside WebGPU.
+    pub plan: Vec<protocol::PlanRow>,
 }
 
 unsafe extern "C" {
@@ -155,7 +157,12 @@ fn App() -> impl IntoView {
     };
     let handler: host::Handler = Rc::new(move |msg| match msg {
         Ok(FromWorker::Hello) => {}
-        Ok(FromWorker::Backend { kind, adapter, fallback }) => backend.set(Some(BackendStatus { kind, adapter, fallback })),
+        Ok(FromWorker::Backend { kind, adapter, fallback }) => backend.set(Some(BackendStatus { kind, adapter, fallback, plan: Vec::new() })),
+        Ok(FromWorker::BackendPlan { rows }) => backend.update(|b| {
+            if let Some(b) = b {
+                b.plan = rows;
+            }
+        }),
         Ok(FromWorker::Ready { weights }) => {
             ever_ready.set_value(true);
             status.set(Status::Ready { weights });
@@ -194,9 +201,25 @@ fn App() -> impl IntoView {
                     </p>
                 }
             });
+            let plan = (!b.plan.is_empty()).then(|| {
+                let parts: Vec<String> = b
+                    .plan
+                    .iter()
+                    .map(|r| {
+                        let winner = if r.cpu_wins() { "CPU" } else { "WebGPU" };
+                        format!("{} row{} → {winner} (CPU {:.0}, WebGPU {:.0} tokens/s)", r.batch, if r.batch == 1 { "" } else { "s" }, r.cpu, r.webgpu)
+                    })
+                    .collect();
+                view! {
+                    <p class="backend" data-testid="backend-plan">
+                        {format!("Each run decodes on the backend measured faster for its batch here: {}. (backend=webgpu or backend=cpu in the link fixes one.)", parts.join(" · "))}
+                    </p>
+                }
+            });
             view! {
                 {banner}
                 <p class="backend" data-testid="backend">{format!("backend: {} · {}", if b.kind == "wgpu" { "WebGPU" } else { "CPU" }, b.adapter)}</p>
+                {plan}
             }
             .into_any()
         }

@@ -36,6 +36,9 @@ pub enum FromWorker {
     /// The worker's wasm is running and listening.
     Hello,
     Backend { kind: String, adapter: String, fallback: Option<String> },
+    /// Decode throughput of both backends per batch size, measured at start; runs go to the
+    /// faster one for their batch size.
+    BackendPlan { rows: Vec<PlanRow> },
     Ready { weights: String },
     Failed { message: String },
     /// The engine panicked; its wasm cannot go on, and the page restarts it.
@@ -48,6 +51,26 @@ pub enum FromWorker {
     /// One run of a re-run study cell: right or wrong.
     StudyRun { generation: u64, right: bool },
     StudyEnded { generation: u64, message: String },
+}
+
+/// Tokens per second decoding `batch` rows, on each backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanRow {
+    pub batch: usize,
+    pub cpu: f64,
+    pub webgpu: f64,
+}
+
+impl PlanRow {
+    pub fn cpu_wins(&self) -> bool {
+        self.cpu >= self.webgpu
+    }
+}
+
+/// Whether a run of `batch` rows goes to the CPU: the winner at the largest measured batch
+/// size not above it (the smallest measured one below them all).
+pub fn cpu_for(plan: &[PlanRow], batch: usize) -> bool {
+    plan.iter().rev().find(|r| r.batch <= batch).or(plan.first()).is_some_and(PlanRow::cpu_wins)
 }
 
 /// One measurement of the benchmark mode.

@@ -4,7 +4,7 @@
 
 use crate::arena::LANES;
 use crate::config::Config;
-use crate::protocol::{BenchRow, FromWorker, LaneUpdate, ToWorker};
+use crate::protocol::{BenchRow, FromWorker, LaneUpdate, PlanRow, ToWorker, cpu_for};
 use crate::sweep::{SERIES_RUNS, budgets};
 use engine::infer::{InferError, Pause};
 use engine::model::weights::{Manifest, WeightsError};
@@ -22,7 +22,13 @@ const FRAME_MS: f64 = 100.0;
 
 thread_local! {
     static MODELS: RefCell<Option<Rc<Models>>> = const { RefCell::new(None) };
+    /// With WebGPU: the models on the CPU too, and the measured throughput per batch size.
+    static CPU_MODELS: RefCell<Option<(Rc<Models>, Vec<PlanRow>)>> = const { RefCell::new(None) };
 }
+
+/// Batch sizes measured on both backends at start, and tokens decoded per row there.
+const PLAN_BATCHES: [usize; 3] = [1, 16, 64];
+const PLAN_TOKENS: usize = 8;
 
 /// True inside a dedicated worker (where this wasm runs the engine, not the page).
 pub fn in_worker() -> bool {
@@ -79,8 +85,8 @@ async fn init(query: String, manifest: Option<String>, files: Option<JsValue>) {
     let started = crate::backend::start(config.backend).await;
     post(&FromWorker::Backend { kind: started.info.kind.clone(), adapter: started.info.adapter.clone(), fallback: started.fallback.clone() });
     let device = started.device;
-    let models = match manifest {
-        Some(text) => Manifest::parse(engine::model::weights::MANIFEST_FILE, &text)
+    let models = match &manifest {
+        Some(text) => Manifest::parse(engine::model::weights::MANIFEST_FILE, text)
             .and_then(|m| Models::from_manifest(m, |file| file_bytes(&files, file), &device))
             .map(|m| (m, "trained weights, sha256 verified".to_string()))
             .map_err(|e| format!("{}{e}", crate::loader::MODELS_DIR)),
@@ -90,11 +96,55 @@ async fn init(query: String, manifest: Option<String>, files: Option<JsValue>) {
     };
     match models {
         Ok((m, weights)) => {
-            MODELS.with(|slot| *slot.borrow_mut() = Some(Rc::new(m)));
+            let m = Rc::new(m);
+            if started.with_cpu {
+                match plan(&m, &manifest, &files).await {
+                    Ok((cpu, rows)) => {
+                        post(&FromWorker::BackendPlan { rows: rows.clone() });
+                        CPU_MODELS.with(|slot| *slot.borrow_mut() = Some((Rc::new(cpu), rows)));
+                    }
+                    // WebGPU alone still works: say why the CPU is not used beside it.
+                    Err(e) => web_sys::console::warn_1(&format!("running on WebGPU alone: measuring the CPU beside it failed: {e}").into()),
+                }
+            }
+            MODELS.with(|slot| *slot.borrow_mut() = Some(m));
             post(&FromWorker::Ready { weights });
         }
         Err(message) => post(&FromWorker::Failed { message }),
     }
+}
+
+/// The models on the CPU as well, and both backends' decode throughput per batch size.
+async fn plan(gpu: &Models, manifest: &Option<String>, files: &Option<JsValue>) -> Result<(Models, Vec<PlanRow>), String> {
+    let (device, _) = engine::backend::cpu();
+    let cpu = match manifest {
+        Some(text) => Manifest::parse(engine::model::weights::MANIFEST_FILE, text)
+            .and_then(|m| Models::from_manifest(m, |file| file_bytes(files, file), &device))
+            .map_err(|e| e.to_string())?,
+        None => Models::random(&device, 0).map_err(|e| e.to_string())?,
+    };
+    let problem = ArithmeticChain.generate(Level::new(3).map_err(|e| e.to_string())?, 0, 0);
+    let prompt = engine::eval::prompt_tokens(&problem);
+    let now = || crate::util::now_ms() / 1000.0;
+    let mut rows = Vec::new();
+    for batch in PLAN_BATCHES {
+        let mut rates = [0.0; 2];
+        for (rate, m) in rates.iter_mut().zip([&cpu, gpu]) {
+            let (lm, config) = &m.generator;
+            *rate = engine::infer::decode_throughput(lm, config, &m.device, &prompt, batch, PLAN_TOKENS, 1, &now)
+                .await
+                .map_err(|e| e.to_string())?
+                .tokens_per_second;
+        }
+        rows.push(PlanRow { batch, cpu: rates[0], webgpu: rates[1] });
+    }
+    Ok((cpu, rows))
+}
+
+/// The models a run of `batch` rows decodes on: the CPU's where it measured faster there.
+fn models_for(batch: usize) -> Option<Rc<Models>> {
+    let cpu = CPU_MODELS.with(|slot| slot.borrow().as_ref().and_then(|(m, plan)| cpu_for(plan, batch).then(|| m.clone())));
+    cpu.or_else(models)
 }
 
 fn models() -> Option<Rc<Models>> {
@@ -126,7 +176,9 @@ fn run_lanes(generation: u64, query: &str, problem: ChainProblem) {
                 continue;
             }
         };
-        let (models, problem, common, verifier) = (models.clone(), problem.clone(), common.clone(), config.verifier);
+        // Each lane on the backend that decodes its batch size faster (when both are up).
+        let models = models_for(strategy.rows()).unwrap_or_else(|| models.clone());
+        let (problem, common, verifier) = (problem.clone(), common.clone(), config.verifier);
         wasm_bindgen_futures::spawn_local(async move {
             let buffer: Rc<RefCell<Vec<Event>>> = Rc::default();
             let flush = {
@@ -194,7 +246,9 @@ async fn sweep(generation: u64, query: String) {
 }
 
 async fn sweep_cells(generation: u64, query: &str) -> Result<(), SearchError> {
-    let Some(models) = models() else { return Ok(()) };
+    if models().is_none() {
+        return Ok(());
+    }
     let (config, _) = Config::from_query(query);
     let task = ArithmeticChain;
     let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: Selection::Weighted };
@@ -206,6 +260,7 @@ async fn sweep_cells(generation: u64, query: &str) -> Result<(), SearchError> {
     for budget in budgets(config.sweep_max_budget) {
         for level in Level::ALL {
             for problem in engine::eval::heldout(level, config.sweep_problems) {
+                let Some(models) = models_for(budget) else { return Ok(()) };
                 let knobs = engine::solve::Knobs { budget, width: 4, chains: 1, ..config.knobs() };
                 // One best-of-N run serves both votes: the same samples, two selections.
                 let bon = solve::solve(&models, &problem, &knobs.strategy(StrategyName::BestOfN)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
@@ -278,7 +333,6 @@ async fn study_cell(generation: u64, budget: usize, seeds: Vec<u64>, groups: Vec
 }
 
 async fn study_runs(generation: u64, budget: usize, seeds: &[u64], groups: &[crate::protocol::StudyGroup]) -> Result<(), String> {
-    let Some(models) = models() else { return Err("the models are not loaded".into()) };
     let task = ArithmeticChain;
     let pause: Pause = Rc::new(|| Box::pin(crate::util::sleep_ms(0)));
     let drive = Drive { pause: Some(pause), ..Drive::default() };
@@ -286,6 +340,7 @@ async fn study_runs(generation: u64, budget: usize, seeds: &[u64], groups: &[cra
         let config = group.config;
         config.validate().map_err(|e| e.to_string())?;
         let strategy = config.strategy(budget).ok_or_else(|| format!("{} has no run at budget {budget}", config.label()))?;
+        let Some(models) = models_for(strategy.rows()) else { return Err("the models are not loaded".into()) };
         for text in &group.problems {
             let problem = task.parse(text).map_err(|e| format!("problem {text:?}: {e}"))?;
             for &seed in seeds {

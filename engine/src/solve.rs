@@ -37,6 +37,18 @@ impl Strategy {
             Strategy::ComputeOptimal(_) => "compute_optimal",
         }
     }
+    /// Rows the generator decodes side by side: what decides which backend runs it fastest.
+    pub fn rows(&self) -> usize {
+        match self {
+            Strategy::BestOfN(s) => s.n,
+            Strategy::Beam(s) => s.n,
+            Strategy::Lookahead(s) => s.beam.n,
+            Strategy::Dvts(s) => s.n,
+            Strategy::Revisions(s) => s.chains,
+            Strategy::ComputeOptimal(s) => s.budget,
+        }
+    }
+
     /// Generations charged, in the study's accounting.
     pub fn cost(&self) -> u64 {
         match self {

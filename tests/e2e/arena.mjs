@@ -154,6 +154,21 @@ await test('WebGPU off: the CPU banner shows and the same run completes', async 
   await page.context().close();
 });
 
+// backend=measure does on SwiftShader what the default does on a real GPU: both backends
+// measured per batch size at start, each run on the faster one.
+await test('backend=measure: both backends measured per batch size, and runs go to the faster one', async () => {
+  const page = await open(gpuBrowser, '?level=1&index=3&budget=4&seed=1&chains=2&width=2&backend=measure&lanes=best_of_n,revisions');
+  const plan = await page.getByTestId('backend-plan').textContent({ timeout: 300_000 });
+  console.log(`     ${plan}`);
+  for (const batch of ['1 row', '16 rows', '64 rows']) check(plan.includes(`${batch} →`), `no measurement for ${batch}: ${plan}`);
+  check(/CPU \d+, WebGPU \d+ tokens\/s/.test(plan), `the plan should give both rates: ${plan}`);
+  await ready(page);
+  const lanes = await runArena(page, 300_000);
+  for (const l of lanes) check(/chosen .* · true \d+/.test(l.verdict ?? ''), `${l.strategy}: no chosen answer: ${l.verdict}`);
+  check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  await page.context().close();
+});
+
 await test('a malformed typed problem shows an inline error and nothing crashes', async () => {
   const page = await open(gpuBrowser, '?budget=1');
   await ready(page);
