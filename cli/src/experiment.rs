@@ -53,8 +53,8 @@ pub struct ExperimentArgs {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Entry {
-    /// What the journal belongs to: a journal of another configuration or other weights is
-    /// not resumed.
+    /// What the journal belongs to: a journal of another configuration is not resumed; of
+    /// other weights, only the entries that did not use the changed ones are kept.
     Header { config: StudyConfig, models: serde_json::Value },
     Pools(Vec<ProblemPool>),
     LargeGreedy(Vec<bool>),
@@ -157,25 +157,60 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
         let mut resumed = false;
         if path.exists() {
             let lines: Vec<String> = std::io::BufReader::new(std::fs::File::open(&path)?).lines().collect::<Result<_, _>>()?;
-            let same = lines.first().and_then(|l| serde_json::from_str::<Entry>(l).ok()).is_some_and(|e| match (&e, &header) {
-                (Entry::Header { config: c1, models: m1 }, Entry::Header { config: c2, models: m2 }) => c1 == c2 && m1 == m2,
-                _ => false,
-            });
-            if same {
+            let old_models = match lines.first().and_then(|l| serde_json::from_str::<Entry>(l).ok()) {
+                Some(Entry::Header { config: c, models }) if c == config => Some(models),
+                _ => None,
+            };
+            if let Some(old_models) = old_models {
+                // Weights retrained since: only what used them runs again.
+                let changed = |role: Role| {
+                    manifest.models.get(&role).is_none_or(|e| old_models.get(&e.file) != hashes.get(&e.file))
+                };
+                let kept_before = lines.len();
+                let mut kept: Vec<&String> = Vec::new();
                 // A line cut short by a kill is dropped; everything before it is kept.
                 for line in &lines[1..] {
-                    match serde_json::from_str::<Entry>(line) {
-                        Ok(Entry::Pools(p)) => pools = Some(p),
-                        Ok(Entry::LargeGreedy(g)) => large_greedy = Some(g),
-                        Ok(Entry::Search { config, budget, seed, problem, correct }) => results.push((SearchJob { config, budget, seed, problem }, correct)),
-                        Ok(Entry::Elapsed { seconds }) => earlier_seconds += seconds,
-                        _ => {}
+                    let keep = match serde_json::from_str::<Entry>(line) {
+                        Ok(Entry::Pools(p)) if !changed(Role::Generator) && !changed(Role::Prm) => {
+                            pools = Some(p);
+                            true
+                        }
+                        Ok(Entry::LargeGreedy(g)) if !changed(Role::Large) => {
+                            large_greedy = Some(g);
+                            true
+                        }
+                        Ok(Entry::Search { config: c, budget, seed, problem, correct })
+                            if config.configs.get(c).is_some_and(|sc| search_roles(sc).iter().all(|&r| !changed(r))) =>
+                        {
+                            results.push((SearchJob { config: c, budget, seed, problem }, correct));
+                            true
+                        }
+                        Ok(Entry::Elapsed { seconds }) => {
+                            earlier_seconds += seconds;
+                            true
+                        }
+                        _ => false,
+                    };
+                    if keep {
+                        kept.push(line);
                     }
+                }
+                if kept.len() + 1 < kept_before {
+                    // Rewrite the journal under the new weights' header with what still holds.
+                    let tmp = path.with_extension("jsonl.tmp");
+                    let mut text = serde_json::to_string(&header)? + "\n";
+                    for line in &kept {
+                        text.push_str(line);
+                        text.push('\n');
+                    }
+                    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+                    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+                    log(format!("{}: {} entries used weights retrained since and run again", path.display(), kept_before - 1 - kept.len()));
                 }
                 resumed = true;
                 log(format!("resuming {}: {} search runs already done", path.display(), results.len()));
             } else {
-                log(format!("{} belongs to another configuration or other weights: starting afresh", path.display()));
+                log(format!("{} belongs to another configuration: starting afresh", path.display()));
             }
         }
         let mut file = std::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(&path)?;
@@ -340,6 +375,14 @@ fn sample_pools_in_parallel(
         pools.extend(r?);
     }
     Ok(pools)
+}
+
+/// The weights a search run's result depends on.
+fn search_roles(config: &study::SweepConfig) -> &'static [Role] {
+    match config {
+        study::SweepConfig::Revisions { .. } => &[Role::Revision, Role::Prm],
+        _ => &[Role::Generator, Role::Prm],
+    }
 }
 
 /// The journal sits beside the output folder (`results/study.journal.jsonl`), so the
