@@ -18,17 +18,24 @@ use std::collections::HashMap;
 /// Rows prefilled together; bounds the [rows, heads, T, T] attention scores of a prefill.
 const PREFILL_CHUNK: usize = 8;
 
+/// WebGPU's guaranteed `maxStorageBufferBindingSize` (128 MiB): no buffer of the cache may
+/// exceed it, so a batch whose cache would is split into parts that each stay below.
+pub const MAX_CACHE_PART_BYTES: usize = 128 << 20;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DecodeLimits {
     /// Most tokens one row may generate in total.
     pub max_new_tokens: usize,
     /// Most tokens in one step (line).
     pub max_step_tokens: usize,
+    /// Largest buffer of the KV cache (one layer's keys or values for the rows of one part);
+    /// a batch past it is decoded in several parts.
+    pub max_cache_part_bytes: usize,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits { max_new_tokens: 200, max_step_tokens: 32 }
+        DecodeLimits { max_new_tokens: 200, max_step_tokens: 32, max_cache_part_bytes: MAX_CACHE_PART_BYTES }
     }
 }
 
@@ -68,7 +75,8 @@ pub struct Decoder<'m> {
     positions: Vec<usize>,
     /// Which cache slots hold a token of each row.
     valid: Vec<Vec<bool>>,
-    cache: Option<KvCache>,
+    /// The cache in parts of [`Self::part_rows`] rows (the last may hold fewer).
+    caches: Vec<KvCache>,
     slot: usize,
     stats: DecodeStats,
     pause: Option<super::Pause>,
@@ -90,7 +98,7 @@ impl<'m> Decoder<'m> {
             step_tokens: Vec::new(),
             positions: Vec::new(),
             valid: Vec::new(),
-            cache: None,
+            caches: Vec::new(),
             slot: 0,
             stats: DecodeStats::default(),
             pause: None,
@@ -101,6 +109,11 @@ impl<'m> Decoder<'m> {
     pub fn with_pause(mut self, pause: Option<super::Pause>) -> Self {
         self.pause = pause;
         self
+    }
+
+    /// Rows per part of the cache: as many as fit [`DecodeLimits::max_cache_part_bytes`].
+    fn part_rows(&self) -> usize {
+        (self.limits.max_cache_part_bytes / KvCache::row_bytes(&self.config, self.config.max_len).max(1)).max(1)
     }
 
     fn int_tensor(&self, values: Vec<i64>, shape: [usize; 2]) -> Tensor<2, Int> {
@@ -166,11 +179,8 @@ impl<'m> Decoder<'m> {
             }
             parts.push(cache);
         }
-        let mut cache = KvCache::concat(parts);
-        if row_source.iter().enumerate().any(|(i, &s)| i != s) || unique.len() != b {
-            cache.select_rows(&row_source, &self.device);
-        }
-        self.cache = Some(cache);
+        let unique_rows: Vec<(usize, usize)> = row_source.iter().map(|&u| (u / PREFILL_CHUNK, u % PREFILL_CHUNK)).collect();
+        self.caches = unique_rows.chunks(self.part_rows()).map(|rows| KvCache::gather(&parts, rows, &self.device)).collect();
         self.valid = fed.iter().map(|f| (0..t0).map(|s| s >= t0 - f.len()).collect()).collect();
         self.positions = fed.iter().map(|f| f.len()).collect();
         self.slot = t0;
@@ -192,18 +202,25 @@ impl<'m> Decoder<'m> {
         let positions: Vec<i64> = (0..b).map(|i| if active[i] { self.positions[i] as i64 } else { 0 }).collect();
         // The step attends to a bucketed number of slots (constant shapes across steps); the
         // slots past this one are masked like unused ones.
-        let width = self.cache.as_ref().expect("rebuilt before decoding").visible(slot + 1);
+        let width = self.caches.first().expect("rebuilt before decoding").visible(slot + 1);
         let mut mask = Vec::with_capacity(b * width);
         for (i, valid) in self.valid.iter_mut().enumerate() {
             valid.push(active[i]);
             mask.extend(valid.iter().map(|&v| if v { 0.0f32 } else { MASK_VALUE }));
             mask.extend(std::iter::repeat_n(MASK_VALUE, width - valid.len()));
         }
-        let tokens = self.int_tensor(tokens, [b, 1]);
-        let positions = self.int_tensor(positions, [b, 1]);
-        let mask = Tensor::from_data(TensorData::new(mask, [b, 1, 1, width]), &self.device);
-        let cache = self.cache.as_mut().expect("rebuilt before decoding");
-        let logits = self.model.forward_cached(tokens, positions, mask, cache, slot);
+        // One forward pass per part of the cache; sampling (and its read-back) stays one.
+        let part_rows = self.part_rows();
+        let mut logits = Vec::with_capacity(self.caches.len());
+        for (p, cache) in self.caches.iter_mut().enumerate() {
+            let rows = p * part_rows..((p + 1) * part_rows).min(b);
+            let n = rows.len();
+            let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens[rows.clone()].to_vec(), [n, 1]), &self.device);
+            let positions = Tensor::<2, Int>::from_data(TensorData::new(positions[rows.clone()].to_vec(), [n, 1]), &self.device);
+            let mask = Tensor::<4>::from_data(TensorData::new(mask[rows.start * width..rows.end * width].to_vec(), [n, 1, 1, width]), &self.device);
+            logits.push(self.model.forward_cached(tokens, positions, mask, cache, slot));
+        }
+        let logits = if logits.len() == 1 { logits.pop().unwrap() } else { Tensor::cat(logits, 0) };
         let mut rngs: Vec<Option<&mut ChaCha8Rng>> =
             self.rngs.iter_mut().zip(&active).map(|(r, &a)| if a { Some(r) } else { None }).collect();
         let ids = sample(logits, &self.bias, temperature, &mut rngs, &self.device);
@@ -281,8 +298,10 @@ impl Generator for Decoder<'_> {
         self.positions = rows.iter().map(|&r| self.positions[r]).collect();
         self.valid = rows.iter().map(|&r| self.valid[r].clone()).collect();
         self.rngs = seeds.iter().map(|&s| ChaCha8Rng::seed_from_u64(s)).collect();
-        if let Some(cache) = self.cache.as_mut() {
-            cache.select_rows(rows, &self.device);
+        if !self.caches.is_empty() {
+            let part_rows = self.part_rows();
+            let sources: Vec<(usize, usize)> = rows.iter().map(|&r| (r / part_rows, r % part_rows)).collect();
+            self.caches = sources.chunks(part_rows).map(|chunk| KvCache::gather(&self.caches, chunk, &self.device)).collect();
         }
         Ok(())
     }

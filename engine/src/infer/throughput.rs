@@ -33,7 +33,7 @@ pub async fn decode_throughput(
     let mut rates = Vec::new();
     let mut readbacks_per_step = 0.0;
     for run in 0..runs.max(1) + 1 {
-        let limits = DecodeLimits { max_new_tokens: tokens, max_step_tokens: tokens + 1 };
+        let limits = DecodeLimits { max_new_tokens: tokens, max_step_tokens: tokens + 1, ..DecodeLimits::default() };
         let mut decoder = Decoder::new(lm, config, &tokenizer, device, limits, CancelToken::new());
         decoder.start((0..batch).map(|i| RowStart { context: prompt.to_vec(), seed: i as u64 }).collect()).await?;
         let started = now_seconds();

@@ -57,6 +57,32 @@ impl KvCache {
         (keys, values)
     }
 
+    /// Bytes of one row of one layer's keys (or values): the unit the GPU allocates per row.
+    pub fn row_bytes(config: &ModelConfig, capacity: usize) -> usize {
+        capacity * config.d_model * std::mem::size_of::<f32>()
+    }
+
+    /// A cache whose row `i` is row `rows[i].1` of `parts[rows[i].0]` (rows may repeat).
+    pub fn gather(parts: &[KvCache], rows: &[(usize, usize)], device: &Device) -> KvCache {
+        // Runs of rows from the same part become one select each.
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        while start < rows.len() {
+            let part = rows[start].0;
+            let end = start + rows[start..].iter().take_while(|r| r.0 == part).count();
+            let source = &parts[part];
+            let picks: Vec<usize> = rows[start..end].iter().map(|r| r.1).collect();
+            let whole = picks.len() == source.batch && picks.iter().enumerate().all(|(i, &r)| i == r);
+            let mut piece = KvCache { layers: source.layers.clone(), batch: source.batch, capacity: source.capacity };
+            if !whole {
+                piece.select_rows(&picks, device);
+            }
+            pieces.push(piece);
+            start = end;
+        }
+        KvCache::concat(pieces)
+    }
+
     /// Keeps row `rows[i]` as new row `i` (rows may repeat: that forks a sequence).
     pub fn select_rows(&mut self, rows: &[usize], device: &Device) {
         let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
