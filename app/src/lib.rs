@@ -41,6 +41,7 @@ pub struct BackendStatus {
     pub fallback: Option<String>,
     /// Both backends' decode throughput per batch size, when the CPU runs beside WebGPU.
     pub plan: Vec<protocol::PlanRow>,
+    pub measuring: bool,
 }
 
 unsafe extern "C" {
@@ -157,10 +158,16 @@ fn App() -> impl IntoView {
     };
     let handler: host::Handler = Rc::new(move |msg| match msg {
         Ok(FromWorker::Hello) => {}
-        Ok(FromWorker::Backend { kind, adapter, fallback }) => backend.set(Some(BackendStatus { kind, adapter, fallback, plan: Vec::new() })),
+        Ok(FromWorker::Backend { kind, adapter, fallback }) => backend.set(Some(BackendStatus { kind, adapter, fallback, plan: Vec::new(), measuring: false })),
+        Ok(FromWorker::MeasuringBackends) => backend.update(|b| {
+            if let Some(b) = b {
+                b.measuring = true;
+            }
+        }),
         Ok(FromWorker::BackendPlan { rows }) => backend.update(|b| {
             if let Some(b) = b {
                 b.plan = rows;
+                b.measuring = false;
             }
         }),
         Ok(FromWorker::Ready { weights }) => {
@@ -201,6 +208,9 @@ fn App() -> impl IntoView {
                     </p>
                 }
             });
+            let measuring = b.measuring.then(|| {
+                view! { <p class="backend">"measuring the CPU and WebGPU decoding 1, 16 and 64 rows, to run each batch on the faster one…"</p> }
+            });
             let plan = (!b.plan.is_empty()).then(|| {
                 let parts: Vec<String> = b
                     .plan
@@ -219,6 +229,7 @@ fn App() -> impl IntoView {
             view! {
                 {banner}
                 <p class="backend" data-testid="backend">{format!("backend: {} · {}", if b.kind == "wgpu" { "WebGPU" } else { "CPU" }, b.adapter)}</p>
+                {measuring}
                 {plan}
             }
             .into_any()

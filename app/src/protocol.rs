@@ -39,6 +39,8 @@ pub enum FromWorker {
     /// Decode throughput of both backends per batch size, measured at start; runs go to the
     /// faster one for their batch size.
     BackendPlan { rows: Vec<PlanRow> },
+    /// Measuring both backends before the first run (seconds on a software adapter).
+    MeasuringBackends,
     Ready { weights: String },
     Failed { message: String },
     /// The engine panicked; its wasm cannot go on, and the page restarts it.

@@ -98,6 +98,7 @@ async fn init(query: String, manifest: Option<String>, files: Option<JsValue>) {
         Ok((m, weights)) => {
             let m = Rc::new(m);
             if started.with_cpu {
+                post(&FromWorker::MeasuringBackends);
                 match plan(&m, &manifest, &files).await {
                     Ok((cpu, rows)) => {
                         post(&FromWorker::BackendPlan { rows: rows.clone() });
