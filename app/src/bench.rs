@@ -5,6 +5,7 @@
 
 use crate::Status;
 use crate::config::Config;
+use crate::job::{Job, JobState};
 use crate::protocol::{BenchRow, ToWorker};
 use leptos::prelude::*;
 
@@ -15,51 +16,50 @@ pub struct BenchState {
     message: Option<String>,
 }
 
+impl JobState for BenchState {
+    fn running(&self) -> bool {
+        self.running
+    }
+    fn end(&mut self, message: String) {
+        self.running = false;
+        self.message = Some(message);
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct BenchRun {
-    state: RwSignal<BenchState>,
-    generation: StoredValue<u64>,
+    job: Job<BenchState>,
 }
 
 impl BenchRun {
     pub fn new() -> Self {
-        BenchRun { state: RwSignal::new(BenchState::default()), generation: StoredValue::new(0) }
+        BenchRun { job: Job::new() }
     }
 
     fn start(&self, c: &Config) {
-        self.generation.update_value(|g| *g += 1);
-        self.state.set(BenchState { running: true, ..BenchState::default() });
-        if let Err(e) = crate::host::post(&ToWorker::Bench { generation: self.generation.get_value(), query: c.to_query() }) {
-            self.on_ended(self.generation.get_value(), e);
+        let generation = self.job.begin(BenchState { running: true, ..BenchState::default() });
+        if let Err(e) = crate::host::post(&ToWorker::Bench { generation, query: c.to_query() }) {
+            self.job.end(generation, e);
         }
     }
 
     pub fn on_row(&self, generation: u64, row: BenchRow) {
-        if generation == self.generation.get_value() {
-            self.state.update(|s| s.rows.push(row));
-        }
+        self.job.update(generation, |s| s.rows.push(row));
     }
 
     pub fn on_ended(&self, generation: u64, message: String) {
-        if generation == self.generation.get_value() {
-            self.state.update(|s| {
-                s.running = false;
-                s.message = Some(message);
-            });
-        }
+        self.job.end(generation, message);
     }
 
     /// The engine restarted or died: a benchmark in flight ends with the reason.
     pub fn on_crash(&self, why: &str) {
-        if self.state.with_untracked(|s| s.running) {
-            self.on_ended(self.generation.get_value(), why.to_string());
-        }
+        self.job.abandon(why);
     }
 }
 
 #[component]
 pub fn Bench(config: RwSignal<Config>, status: RwSignal<Status>, bench: BenchRun) -> impl IntoView {
-    let state = bench.state;
+    let state = bench.job.state;
     let ready = move || matches!(status.get(), Status::Ready { .. });
     // Started once per page when the models are ready (the link asked for the benchmark).
     let started = StoredValue::new(false);

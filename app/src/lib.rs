@@ -8,6 +8,7 @@ mod bench;
 mod config;
 mod controls;
 mod host;
+mod job;
 mod lane;
 mod loader;
 mod protocol;

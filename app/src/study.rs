@@ -4,6 +4,7 @@
 //! and the FLOPs-matched comparison. Any sweep cell can be re-run live in this page's engine.
 
 use crate::Status;
+use crate::job::{Job, JobState};
 use crate::protocol::{StudyGroup, ToWorker};
 use engine::study::StudyReport;
 use engine::study::analysis::ComputeOptimalCurve;
@@ -28,8 +29,17 @@ pub struct Rerun {
 #[derive(Clone, Copy)]
 pub struct StudyRun {
     report: RwSignal<Option<Result<StudyReport, String>>>,
-    rerun: RwSignal<Rerun>,
-    generation: StoredValue<u64>,
+    rerun: Job<Rerun>,
+}
+
+impl JobState for Rerun {
+    fn running(&self) -> bool {
+        self.running
+    }
+    fn end(&mut self, message: String) {
+        self.running = false;
+        self.message = Some(message);
+    }
 }
 
 async fn fetch_report() -> Result<StudyReport, String> {
@@ -46,7 +56,7 @@ async fn fetch_report() -> Result<StudyReport, String> {
 
 impl StudyRun {
     pub fn new() -> Self {
-        StudyRun { report: RwSignal::new(None), rerun: RwSignal::new(Rerun::default()), generation: StoredValue::new(0) }
+        StudyRun { report: RwSignal::new(None), rerun: Job::new() }
     }
 
     fn load(&self) {
@@ -78,17 +88,16 @@ impl StudyRun {
             })
             .collect();
         let problems: usize = groups.iter().map(|g| g.problems.len()).sum();
-        self.generation.update_value(|g| *g += 1);
-        self.rerun.set(Rerun {
+        let generation = self.rerun.begin(Rerun {
             running: true,
             label: format!("{what} at N={budget} ({problems} problems × {} seeds)", config.seeds.len()),
             shipped,
             total: problems * config.seeds.len(),
             ..Rerun::default()
         });
-        let msg = ToWorker::StudyCell { generation: self.generation.get_value(), budget, seeds: config.seeds.clone(), groups };
+        let msg = ToWorker::StudyCell { generation, budget, seeds: config.seeds.clone(), groups };
         if let Err(e) = crate::host::post(&msg) {
-            self.on_ended(self.generation.get_value(), e);
+            self.rerun.end(generation, e);
         }
     }
 
@@ -100,27 +109,18 @@ impl StudyRun {
     }
 
     pub fn on_run(&self, generation: u64, right: bool) {
-        if generation == self.generation.get_value() {
-            self.rerun.update(|s| {
-                s.tried += 1;
-                s.right += right as usize;
-            });
-        }
+        self.rerun.update(generation, |s| {
+            s.tried += 1;
+            s.right += right as usize;
+        });
     }
 
     pub fn on_ended(&self, generation: u64, message: String) {
-        if generation == self.generation.get_value() {
-            self.rerun.update(|s| {
-                s.running = false;
-                s.message = Some(message);
-            });
-        }
+        self.rerun.end(generation, message);
     }
 
     pub fn on_crash(&self, why: &str) {
-        if self.rerun.with_untracked(|s| s.running) {
-            self.on_ended(self.generation.get_value(), why.to_string());
-        }
+        self.rerun.abandon(why);
     }
 }
 
@@ -168,7 +168,7 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
     study.load();
     let bin = RwSignal::new(0usize);
     let ready = move || matches!(status.get(), Status::Ready { .. });
-    let rerun = study.rerun;
+    let rerun = study.rerun.state;
     let cells = move || {
         study.report.with(|r| {
             let Some(Ok(r)) = r else { return ().into_any() };

@@ -4,6 +4,7 @@
 
 use crate::Status;
 use crate::config::{BUDGETS, Config};
+use crate::job::{Job, JobState};
 use crate::protocol::ToWorker;
 use engine::solve::StrategyName;
 use leptos::prelude::*;
@@ -94,75 +95,61 @@ fn chart(level: u8, state: &SweepState, max_budget: usize) -> impl IntoView + us
 /// The sweep on the page's side: it runs in the engine worker, cell by cell.
 #[derive(Clone, Copy)]
 pub struct SweepRun {
-    pub state: RwSignal<SweepState>,
+    job: Job<SweepState>,
     status: RwSignal<Status>,
-    generation: StoredValue<u64>,
+}
+
+impl JobState for SweepState {
+    fn running(&self) -> bool {
+        self.running
+    }
+    fn end(&mut self, message: String) {
+        self.running = false;
+        self.message = Some(message);
+    }
 }
 
 impl SweepRun {
     pub fn new(status: RwSignal<Status>) -> Self {
-        SweepRun { state: RwSignal::new(SweepState::default()), status, generation: StoredValue::new(0) }
+        SweepRun { job: Job::new(), status }
     }
 
     fn start(&self, c: Config) {
         let total = budgets(c.sweep_max_budget).len() * 5 * c.sweep_problems * SERIES.len();
-        self.generation.update_value(|g| *g += 1);
-        self.state.set(SweepState { running: true, total, ..SweepState::default() });
-        if let Err(e) = crate::host::post(&ToWorker::Sweep { generation: self.generation.get_value(), query: c.to_query() }) {
-            self.state.update(|s| {
-                s.running = false;
-                s.message = Some(e);
-            });
+        let generation = self.job.begin(SweepState { running: true, total, ..SweepState::default() });
+        if let Err(e) = crate::host::post(&ToWorker::Sweep { generation, query: c.to_query() }) {
+            self.job.end(generation, e);
         }
     }
 
     /// Ends the sweep now (the engine worker restarts), keeping the cells drawn so far.
     fn stop(&self) {
-        if !self.state.with_untracked(|s| s.running) {
-            return;
+        if self.job.abandon("stopped") {
+            crate::restart_engine(self.status, "Stop ends a sweep by restarting the engine");
         }
-        self.generation.update_value(|g| *g += 1);
-        self.state.update(|s| {
-            s.running = false;
-            s.message = Some("stopped".into());
-        });
-        crate::restart_engine(self.status, "Stop ends a sweep by restarting the engine");
     }
 
     pub fn on_cell(&self, generation: u64, level: u8, series: usize, budget: usize, right: bool) {
-        if generation == self.generation.get_value() {
-            self.state.update(|s| {
-                let cell = s.cells.entry((level, series, budget)).or_default();
-                cell.0 += right as usize;
-                cell.1 += 1;
-                s.done += 1;
-            });
-        }
+        self.job.update(generation, |s| {
+            let cell = s.cells.entry((level, series, budget)).or_default();
+            cell.0 += right as usize;
+            cell.1 += 1;
+            s.done += 1;
+        });
     }
 
     pub fn on_ended(&self, generation: u64, message: String) {
-        if generation == self.generation.get_value() {
-            self.state.update(|s| {
-                s.running = false;
-                s.message = Some(message);
-            });
-        }
+        self.job.end(generation, message);
     }
 
     pub fn on_crash(&self, why: &str) {
-        if self.state.with_untracked(|s| s.running) {
-            self.generation.update_value(|g| *g += 1);
-            self.state.update(|s| {
-                s.running = false;
-                s.message = Some(why.to_string());
-            });
-        }
+        self.job.abandon(why);
     }
 }
 
 #[component]
 pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun) -> impl IntoView {
-    let state = sweep.state;
+    let state = sweep.job.state;
     let ready = move || matches!(status.get(), Status::Ready { .. });
     let start = move |_| sweep.start(config.get_untracked());
     let stop = move |_| sweep.stop();
