@@ -5,25 +5,14 @@
 
 use crate::Status;
 use crate::config::Config;
-use crate::job::{Job, JobState};
+use crate::job::Job;
 use crate::protocol::{BenchRow, ToWorker};
 use leptos::prelude::*;
 
+/// The rows measured so far.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BenchState {
-    running: bool,
     rows: Vec<BenchRow>,
-    message: Option<String>,
-}
-
-impl JobState for BenchState {
-    fn running(&self) -> bool {
-        self.running
-    }
-    fn end(&mut self, message: String) {
-        self.running = false;
-        self.message = Some(message);
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -37,7 +26,7 @@ impl BenchRun {
     }
 
     fn start(&self, c: &Config) {
-        let generation = self.job.begin(BenchState { running: true, ..BenchState::default() });
+        let generation = self.job.begin(BenchState::default());
         if let Err(e) = crate::host::post(&ToWorker::Bench { generation, query: c.to_query() }) {
             self.job.end(generation, e);
         }
@@ -90,7 +79,7 @@ pub fn Bench(config: RwSignal<Config>, status: RwSignal<Status>, bench: BenchRun
             <button class="primary" data-testid="bench-run" disabled=move || !ready() || state.with(|s| s.running) on:click=move |_| bench.start(&config.get_untracked())>"Run again"</button>
             <table class="bench-table" data-testid="bench-table">
                 <thead><tr><th>"measurement"</th><th>"tokens/s"</th><th>"read-backs per step"</th><th>"seconds"</th></tr></thead>
-                <tbody>{move || state.with(|s| s.rows.iter().cloned().map(row).collect_view())}</tbody>
+                <tbody>{move || state.with(|s| s.data.rows.iter().cloned().map(row).collect_view())}</tbody>
             </table>
             <p class="note" data-testid=move || if state.with(|s| !s.running && s.message.is_some()) { "bench-done" } else { "bench-status" }>
                 {move || state.with(|s| match (&s.message, s.running) {

@@ -1,58 +1,68 @@
 //! A piece of work the page hands to the engine worker (a benchmark, a sweep, a study
-//! re-run): its state, and a generation number that every message of the worker carries, so
-//! that a superseded or stopped job's late messages never reach the current one.
+//! re-run): what it has produced so far, whether it runs and how it ended, and a generation
+//! number that every message of the worker carries, so that a superseded or stopped job's
+//! late messages never reach the current one.
 
 use leptos::prelude::*;
 
-/// What a job's state must say: whether it runs, and how it ended.
-pub trait JobState: Default + Send + Sync + 'static {
-    fn running(&self) -> bool;
-    /// Marks it ended with `message` (done, failed, stopped, the engine restarted).
-    fn end(&mut self, message: String);
+/// A job's results (`data`) with whether it runs and how it ended.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tracked<S> {
+    pub running: bool,
+    /// Why it ended: done, failed, stopped, the engine restarted.
+    pub message: Option<String>,
+    pub data: S,
 }
 
-pub struct Job<S: JobState> {
-    pub state: RwSignal<S>,
+pub struct Job<S: Default + Send + Sync + 'static> {
+    pub state: RwSignal<Tracked<S>>,
     generation: StoredValue<u64>,
 }
 
-impl<S: JobState> Clone for Job<S> {
+impl<S: Default + Send + Sync + 'static> Clone for Job<S> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<S: JobState> Copy for Job<S> {}
+impl<S: Default + Send + Sync + 'static> Copy for Job<S> {}
 
-impl<S: JobState> Job<S> {
+impl<S: Default + Send + Sync + 'static> Job<S> {
     pub fn new() -> Self {
-        Job { state: RwSignal::new(S::default()), generation: StoredValue::new(0) }
+        Job { state: RwSignal::new(Tracked::default()), generation: StoredValue::new(0) }
     }
 
-    /// Starts a new job in `state`; returns the generation its messages must carry.
-    pub fn begin(&self, state: S) -> u64 {
+    /// Starts a new job from `data`; returns the generation its messages must carry.
+    pub fn begin(&self, data: S) -> u64 {
         self.generation.update_value(|g| *g += 1);
-        self.state.set(state);
+        self.state.set(Tracked { running: true, message: None, data });
         self.generation.get_value()
     }
 
-    /// Applies a message of generation `generation`, when it is the current job's.
+    /// Applies a message of generation `generation` to the data, when it is the current job's.
     pub fn update(&self, generation: u64, f: impl FnOnce(&mut S)) {
         if generation == self.generation.get_value() {
-            self.state.update(f);
+            self.state.update(|t| f(&mut t.data));
         }
     }
 
     pub fn end(&self, generation: u64, message: String) {
-        self.update(generation, |s| s.end(message));
+        if generation == self.generation.get_value() {
+            self.state.update(|t| finish(t, message));
+        }
     }
 
     /// Ends the running job now: whatever the worker still sends for it is dropped.
     pub fn abandon(&self, message: &str) -> bool {
-        if !self.state.with_untracked(|s| s.running()) {
+        if !self.state.with_untracked(|t| t.running) {
             return false;
         }
         self.generation.update_value(|g| *g += 1);
-        self.state.update(|s| s.end(message.to_string()));
+        self.state.update(|t| finish(t, message.to_string()));
         true
     }
+}
+
+fn finish<S>(t: &mut Tracked<S>, message: String) {
+    t.running = false;
+    t.message = Some(message);
 }

@@ -4,7 +4,7 @@
 //! and the FLOPs-matched comparison. Any sweep cell can be re-run live in this page's engine.
 
 use crate::Status;
-use crate::job::{Job, JobState};
+use crate::job::Job;
 use crate::protocol::{StudyGroup, ToWorker};
 use engine::study::StudyReport;
 use engine::study::analysis::ComputeOptimalCurve;
@@ -17,29 +17,17 @@ pub const REPORT_URL: &str = "study/report.json";
 /// A live re-run of one cell.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rerun {
-    running: bool,
     label: String,
     shipped: f64,
     right: usize,
     tried: usize,
     total: usize,
-    message: Option<String>,
 }
 
 #[derive(Clone, Copy)]
 pub struct StudyRun {
     report: RwSignal<Option<Result<StudyReport, String>>>,
     rerun: Job<Rerun>,
-}
-
-impl JobState for Rerun {
-    fn running(&self) -> bool {
-        self.running
-    }
-    fn end(&mut self, message: String) {
-        self.running = false;
-        self.message = Some(message);
-    }
 }
 
 async fn fetch_report() -> Result<StudyReport, String> {
@@ -89,7 +77,6 @@ impl StudyRun {
             .collect();
         let problems: usize = groups.iter().map(|g| g.problems.len()).sum();
         let generation = self.rerun.begin(Rerun {
-            running: true,
             label: format!("{what} at N={budget} ({problems} problems × {} seeds)", config.seeds.len()),
             shipped,
             total: problems * config.seeds.len(),
@@ -345,18 +332,19 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
         .collect_view();
     let rerun_line = move || {
         rerun.with(|s| {
-            if s.label.is_empty() {
+            let (d, running, message) = (&s.data, s.running, &s.message);
+            if d.label.is_empty() {
                 return String::from(
                     "Click a cell to re-run it here, on this page's backend, with the same problems and seeds. The experiment read best-of-N from 256-sample pools; a re-run draws fresh samples, so expect sampling noise: with 30 problems, several points either way.",
                 );
             }
-            let acc = if s.tried > 0 { pct(s.right as f64 / s.tried as f64) } else { "–".into() };
-            let state = match (&s.message, s.running) {
+            let acc = if d.tried > 0 { pct(d.right as f64 / d.tried as f64) } else { "–".into() };
+            let state = match (message, running) {
                 (_, true) => "running".to_string(),
                 (Some(m), false) => m.clone(),
                 (None, false) => String::new(),
             };
-            format!("{}: {} of {} right so far ({acc}) out of {} runs; the shipped result is {}. {state}", s.label, s.right, s.tried, s.total, pct(s.shipped))
+            format!("{}: {} of {} right so far ({acc}) out of {} runs; the shipped result is {}. {state}", d.label, d.right, d.tried, d.total, pct(d.shipped))
         })
     };
     view! {

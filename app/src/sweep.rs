@@ -4,7 +4,7 @@
 
 use crate::Status;
 use crate::config::{BUDGETS, Config};
-use crate::job::{Job, JobState};
+use crate::job::Job;
 use crate::protocol::ToWorker;
 use engine::solve::StrategyName;
 use leptos::prelude::*;
@@ -24,12 +24,10 @@ pub const SERIES_RUNS: [(usize, StrategyName); 3] = [(2, StrategyName::Beam), (3
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SweepState {
-    running: bool,
     /// (level, series, budget) → (right, tried).
     cells: BTreeMap<(u8, usize, usize), (usize, usize)>,
     done: usize,
     total: usize,
-    message: Option<String>,
 }
 
 pub fn budgets(max: usize) -> Vec<usize> {
@@ -99,16 +97,6 @@ pub struct SweepRun {
     status: RwSignal<Status>,
 }
 
-impl JobState for SweepState {
-    fn running(&self) -> bool {
-        self.running
-    }
-    fn end(&mut self, message: String) {
-        self.running = false;
-        self.message = Some(message);
-    }
-}
-
 impl SweepRun {
     pub fn new(status: RwSignal<Status>) -> Self {
         SweepRun { job: Job::new(), status }
@@ -116,7 +104,7 @@ impl SweepRun {
 
     fn start(&self, c: Config) {
         let total = budgets(c.sweep_max_budget).len() * 5 * c.sweep_problems * SERIES.len();
-        let generation = self.job.begin(SweepState { running: true, total, ..SweepState::default() });
+        let generation = self.job.begin(SweepState { total, ..SweepState::default() });
         if let Err(e) = crate::host::post(&ToWorker::Sweep { generation, query: c.to_query() }) {
             self.job.end(generation, e);
         }
@@ -170,7 +158,7 @@ pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun
             <button data-testid="sweep-stop" disabled=move || !state.with(|s| s.running) on:click=stop>"Stop"</button>
             <p class="help">"Each strategy solves the same held-out problems (never seen in training) at every budget. Temperature, seed, step scores and verifier come from the arena's settings. The compute-optimal line spends part of each budget predicting difficulty."</p>
             <p class="note" data-testid="sweep-progress">{move || state.with(|s| {
-                let head = if s.total > 0 { format!("{} of {} runs", s.done, s.total) } else { "not run yet".into() };
+                let head = if s.data.total > 0 { format!("{} of {} runs", s.data.done, s.data.total) } else { "not run yet".into() };
                 match &s.message { Some(m) => format!("{head} · {m}"), None => head }
             })}</p>
         </section>
@@ -178,7 +166,7 @@ pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun
         <div class="charts">
             {move || {
                 let max = config.with(|c| c.sweep_max_budget);
-                state.with(|s| (1..=5u8).map(|l| chart(l, s, max)).collect_view())
+                state.with(|s| (1..=5u8).map(|l| chart(l, &s.data, max)).collect_view())
             }}
         </div>
     }
