@@ -234,3 +234,92 @@ fn a_batch_past_the_cache_limit_is_split_into_parts_with_the_same_result() {
         }
     }
 }
+
+/// On burn's CPU backend the cache lives in host memory and is attended by a fused loop
+/// (`cpu_attention`); it must give the logits of plain burn operations over a tensor cache:
+/// left-padded prefill, decode steps with parked rows and a bucketed width, forks and a
+/// gather of rows from two caches.
+#[test]
+fn the_cpu_attention_matches_burn_over_a_tensor_cache() {
+    let cfg = config();
+    let d = backend::cpu().0;
+    let lm = random_language_model(&cfg, 23, &d).unwrap();
+    let contexts: Vec<Vec<Token>> = (0..5).map(|i| sample_tokens(6 + 3 * i)).collect();
+    let t0 = contexts.iter().map(Vec::len).max().unwrap();
+    let rows = contexts.len();
+    let (mut tokens, mut positions, mut mask) = (vec![0i64; rows * t0], vec![0i64; rows * t0], vec![MASK_VALUE; rows * t0 * t0]);
+    let mut valid: Vec<Vec<bool>> = Vec::new();
+    for (r, c) in contexts.iter().enumerate() {
+        let pad = t0 - c.len();
+        for (j, &tok) in c.iter().enumerate() {
+            tokens[r * t0 + pad + j] = tok as i64;
+            positions[r * t0 + pad + j] = j as i64;
+        }
+        for q in pad..t0 {
+            for k in pad..=q {
+                mask[(r * t0 + q) * t0 + k] = 0.0;
+            }
+        }
+        valid.push((0..t0).map(|s| s >= pad).collect());
+    }
+    let mut host = KvCache::new(&cfg, rows, cfg.max_len, &d);
+    let mut reference = KvCache::with_tensors(&cfg, rows, cfg.max_len, &d);
+    let values = |t: Tensor<2>| -> Vec<f32> { t.into_data().iter::<f32>().collect() };
+    let prefill = |cache: &mut KvCache| {
+        let mask = Tensor::<4>::from_data(TensorData::new(mask.clone(), [rows, 1, t0, t0]), &d);
+        values(lm.forward_cached(ints(&tokens, [rows, t0], &d), ints(&positions, [rows, t0], &d), mask, cache, 0))
+    };
+    // Padded query positions attend to nothing; only the real last positions are compared.
+    assert!(max_diff(&prefill(&mut host), &prefill(&mut reference)) < 1e-5, "prefill logits differ");
+    let mut next: Vec<i64> = contexts.iter().map(|c| *c.last().unwrap() as i64).collect();
+    let mut pos: Vec<i64> = contexts.iter().map(|c| c.len() as i64).collect();
+    for step in 0..45 {
+        let slot = t0 + step;
+        if step == 20 {
+            // Forks: row 3 twice, row 0 dropped.
+            let picks = [3, 1, 3, 2, 4];
+            host.select_rows(&picks, &d);
+            reference.select_rows(&picks, &d);
+            valid = picks.iter().map(|&r| valid[r].clone()).collect();
+            next = picks.iter().map(|&r| next[r]).collect();
+            pos = picks.iter().map(|&r| pos[r]).collect();
+        }
+        if step == 30 {
+            // Rows gathered from the cache and a copy of it, in another order.
+            let picks = [(1, 4), (0, 0), (1, 2), (0, 3), (1, 1)];
+            let gather = |cache: KvCache| {
+                let copy = KvCache::gather(std::slice::from_ref(&cache), &[(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)], &d);
+                KvCache::gather(&[cache, copy], &picks, &d)
+            };
+            host = gather(host);
+            reference = gather(reference);
+            valid = picks.iter().map(|&(_, r)| valid[r].clone()).collect();
+            next = picks.iter().map(|&(_, r)| next[r]).collect();
+            pos = picks.iter().map(|&(_, r)| pos[r]).collect();
+        }
+        // Row 2 is parked on odd steps: its slot stays masked.
+        let active: Vec<bool> = (0..rows).map(|r| r != 2 || step % 2 == 0).collect();
+        let width = host.visible(slot + 1);
+        let mut step_mask = Vec::new();
+        for (r, v) in valid.iter_mut().enumerate() {
+            v.push(active[r]);
+            step_mask.extend(v.iter().map(|&ok| if ok { 0.0 } else { MASK_VALUE }));
+            step_mask.extend(std::iter::repeat_n(MASK_VALUE, width - v.len()));
+        }
+        let run = |cache: &mut KvCache| {
+            let mask = Tensor::<4>::from_data(TensorData::new(step_mask.clone(), [rows, 1, 1, width]), &d);
+            values(lm.forward_cached(ints(&next, [rows, 1], &d), ints(&pos, [rows, 1], &d), mask, cache, slot))
+        };
+        let (got, want) = (run(&mut host), run(&mut reference));
+        let diff = max_diff(&got, &want);
+        assert!(diff < 1e-5, "step {step}: logits differ by {diff}");
+        // The greedy token of each active row feeds the next step.
+        for r in 0..rows {
+            if active[r] {
+                let logits = &want[r * cfg.vocab_size..(r + 1) * cfg.vocab_size];
+                next[r] = (0..cfg.vocab_size).max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap() as i64;
+                pos[r] += 1;
+            }
+        }
+    }
+}

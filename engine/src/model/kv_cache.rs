@@ -1,6 +1,8 @@
 //! Preallocated key/value cache for batched decoding.
 
 use super::ModelConfig;
+use super::cpu_attention::{self, HostLayer};
+use super::gelu::on_cpu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// Decode steps attend to the cache in buckets of this many slots (see [`KvCache::visible`]).
@@ -10,18 +12,50 @@ pub const DECODE_BUCKET: usize = 32;
 /// Rows are sequences; slots are time steps shared by the batch (a row may leave a slot unused,
 /// masked out, while others decode).
 pub struct KvCache {
-    layers: Vec<(Option<Tensor<4>>, Option<Tensor<4>>)>,
+    storage: Storage,
+    heads: usize,
+    head_dim: usize,
     batch: usize,
     capacity: usize,
 }
 
+enum Storage {
+    /// burn tensors `[B, H, capacity, dh]` per layer (keys, values): every device.
+    Tensors(Vec<(Option<Tensor<4>>, Option<Tensor<4>>)>),
+    /// Host memory on burn's CPU backend, read by the fused attention of `cpu_attention`.
+    Host(Vec<HostLayer>),
+}
+
 impl KvCache {
+    /// A cache on `device`: in host memory for the fused CPU attention on burn's CPU backend,
+    /// as burn tensors elsewhere.
     pub fn new(config: &ModelConfig, batch: usize, capacity: usize, device: &Device) -> Self {
+        if on_cpu(device) {
+            let size = batch * cpu_attention::row_len(config.d_model, capacity);
+            let layer = HostLayer { keys: vec![0.0; size], values: vec![0.0; size] };
+            KvCache::with_storage(config, batch, capacity, Storage::Host(vec![layer; config.n_layers]))
+        } else {
+            KvCache::with_tensors(config, batch, capacity, device)
+        }
+    }
+
+    /// A cache of burn tensors on any device, attended by plain burn operations: the
+    /// reference the fused CPU attention is tested against.
+    pub fn with_tensors(config: &ModelConfig, batch: usize, capacity: usize, device: &Device) -> Self {
         let shape = [batch, config.n_heads, capacity, config.head_dim()];
         let layers = (0..config.n_layers)
             .map(|_| (Some(Tensor::zeros(shape, device)), Some(Tensor::zeros(shape, device))))
             .collect();
-        KvCache { layers, batch, capacity }
+        KvCache::with_storage(config, batch, capacity, Storage::Tensors(layers))
+    }
+
+    fn with_storage(config: &ModelConfig, batch: usize, capacity: usize, storage: Storage) -> Self {
+        KvCache { storage, heads: config.n_heads, head_dim: config.head_dim(), batch, capacity }
+    }
+
+    /// Floats of one row of one layer's keys (or values) in host memory.
+    fn host_row_len(&self) -> usize {
+        cpu_attention::row_len(self.heads * self.head_dim, self.capacity)
     }
 
     pub fn batch(&self) -> usize {
@@ -39,6 +73,12 @@ impl KvCache {
         end.div_ceil(DECODE_BUCKET).saturating_mul(DECODE_BUCKET).min(self.capacity).max(end)
     }
 
+    /// Whether attention over this cache runs in [`Self::attend_on_host`] (burn's CPU
+    /// backend) rather than through [`Self::write`].
+    pub(crate) fn on_host(&self) -> bool {
+        matches!(self.storage, Storage::Host(_))
+    }
+
     /// Writes `k`, `v` ([B, H, T, dh]) at slots `start..start+T` of `layer` and returns the
     /// keys and values of slots `0..start+T` (of `0..visible(start+1)` for one new token).
     pub(crate) fn write(&mut self, layer: usize, start: usize, k: Tensor<4>, v: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
@@ -46,7 +86,8 @@ impl KvCache {
         let end = start + t;
         assert!(end <= self.capacity, "KV cache overflow: slot {end} > capacity {}", self.capacity);
         let shown = if t == 1 { self.visible(end) } else { end };
-        let (ks, vs) = &mut self.layers[layer];
+        let Storage::Tensors(layers) = &mut self.storage else { unreachable!("a host cache is attended on the host") };
+        let (ks, vs) = &mut layers[layer];
         // Taking the buffers out keeps them uniquely owned, so backends can assign in place.
         let kb = ks.take().expect("cache buffer present").slice_assign([0..b, 0..h, start..end, 0..dh], k);
         let vb = vs.take().expect("cache buffer present").slice_assign([0..b, 0..h, start..end, 0..dh], v);
@@ -57,6 +98,23 @@ impl KvCache {
         (keys, values)
     }
 
+    /// For a host cache: writes the keys and values of `qkv` ([B, T, 3d], the fused
+    /// projection) at slots `start..start+T` of `layer` and returns the attention's context
+    /// [B, T, d] under the additive `mask` ([B or 1, 1, T or 1, K], K slots attended).
+    pub(crate) fn attend_on_host(&mut self, layer: usize, start: usize, qkv: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
+        let device = qkv.device();
+        let [b, t, three_d] = qkv.dims();
+        let [mask_batch, _, mask_queries, keys] = mask.dims();
+        assert!(start + t <= self.capacity, "KV cache overflow: slot {} > capacity {}", start + t, self.capacity);
+        let shape = cpu_attention::Shape { batch: b, queries: t, heads: self.heads, head_dim: self.head_dim, capacity: self.capacity, keys };
+        let Storage::Host(layers) = &mut self.storage else { unreachable!("only a host cache is attended on the host") };
+        let qkv: Vec<f32> = qkv.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 after convert");
+        let mask_values: Vec<f32> = mask.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 after convert");
+        let mask = cpu_attention::Mask { values: &mask_values, batch: mask_batch, queries: mask_queries, width: keys };
+        let context = cpu_attention::write_and_attend(&mut layers[layer], shape, start, &qkv, &mask);
+        Tensor::from_data(TensorData::new(context, [b, t, three_d / 3]), &device)
+    }
+
     /// Bytes of one row of one layer's keys (or values): the unit the GPU allocates per row.
     pub fn row_bytes(config: &ModelConfig, capacity: usize) -> usize {
         capacity * config.d_model * std::mem::size_of::<f32>()
@@ -64,6 +122,22 @@ impl KvCache {
 
     /// A cache whose row `i` is row `rows[i].1` of `parts[rows[i].0]` (rows may repeat).
     pub fn gather(parts: &[KvCache], rows: &[(usize, usize)], device: &Device) -> KvCache {
+        let first = &parts[0];
+        if let Storage::Host(first_layers) = &first.storage {
+            let row_len = first.host_row_len();
+            let layers = (0..first_layers.len())
+                .map(|l| {
+                    let mut layer = HostLayer { keys: Vec::with_capacity(rows.len() * row_len), values: Vec::with_capacity(rows.len() * row_len) };
+                    for &(p, r) in rows {
+                        let Storage::Host(source) = &parts[p].storage else { unreachable!("parts share a storage") };
+                        layer.keys.extend_from_slice(&source[l].keys[r * row_len..][..row_len]);
+                        layer.values.extend_from_slice(&source[l].values[r * row_len..][..row_len]);
+                    }
+                    layer
+                })
+                .collect();
+            return KvCache { storage: Storage::Host(layers), batch: rows.len(), ..*first };
+        }
         // Runs of rows from the same part become one select each.
         let mut pieces = Vec::new();
         let mut start = 0;
@@ -73,7 +147,8 @@ impl KvCache {
             let source = &parts[part];
             let picks: Vec<usize> = rows[start..end].iter().map(|r| r.1).collect();
             let whole = picks.len() == source.batch && picks.iter().enumerate().all(|(i, &r)| i == r);
-            let mut piece = KvCache { layers: source.layers.clone(), batch: source.batch, capacity: source.capacity };
+            let Storage::Tensors(layers) = &source.storage else { unreachable!("parts share a storage") };
+            let mut piece = KvCache { storage: Storage::Tensors(layers.clone()), ..*source };
             if !whole {
                 piece.select_rows(&picks, device);
             }
@@ -85,31 +160,58 @@ impl KvCache {
 
     /// Keeps row `rows[i]` as new row `i` (rows may repeat: that forks a sequence).
     pub fn select_rows(&mut self, rows: &[usize], device: &Device) {
-        let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-        let index: Tensor<1, Int> = Tensor::from_data(TensorData::new(ids, [rows.len()]), device);
-        for (k, v) in &mut self.layers {
-            *k = Some(k.take().expect("cache buffer present").select(0, index.clone()));
-            *v = Some(v.take().expect("cache buffer present").select(0, index.clone()));
+        match &mut self.storage {
+            Storage::Host(_) => {
+                let picks: Vec<(usize, usize)> = rows.iter().map(|&r| (0, r)).collect();
+                *self = KvCache::gather(std::slice::from_ref(self), &picks, device);
+            }
+            Storage::Tensors(layers) => {
+                let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+                let index: Tensor<1, Int> = Tensor::from_data(TensorData::new(ids, [rows.len()]), device);
+                for (k, v) in layers {
+                    *k = Some(k.take().expect("cache buffer present").select(0, index.clone()));
+                    *v = Some(v.take().expect("cache buffer present").select(0, index.clone()));
+                }
+                self.batch = rows.len();
+            }
         }
-        self.batch = rows.len();
     }
-}
 
-impl KvCache {
-    /// Stacks caches of the same capacity along the batch.
+    /// Stacks caches of the same capacity (and storage) along the batch.
     pub fn concat(mut parts: Vec<KvCache>) -> KvCache {
         if parts.len() == 1 {
             return parts.pop().unwrap();
         }
-        let capacity = parts[0].capacity;
         let batch = parts.iter().map(|p| p.batch).sum();
-        let n_layers = parts[0].layers.len();
-        let mut layers = Vec::with_capacity(n_layers);
-        for l in 0..n_layers {
-            let ks = parts.iter_mut().map(|p| p.layers[l].0.take().expect("cache buffer present")).collect();
-            let vs = parts.iter_mut().map(|p| p.layers[l].1.take().expect("cache buffer present")).collect();
-            layers.push((Some(Tensor::cat(ks, 0)), Some(Tensor::cat(vs, 0))));
-        }
-        KvCache { layers, batch, capacity }
+        let n_layers = match &parts[0].storage {
+            Storage::Tensors(layers) => layers.len(),
+            Storage::Host(layers) => layers.len(),
+        };
+        let mut storages: Vec<Storage> = parts.iter_mut().map(|p| std::mem::replace(&mut p.storage, Storage::Host(Vec::new()))).collect();
+        let storage = if matches!(storages[0], Storage::Host(_)) {
+            let mut layers = vec![HostLayer { keys: Vec::new(), values: Vec::new() }; n_layers];
+            for s in &storages {
+                let Storage::Host(source) = s else { unreachable!("parts share a storage") };
+                for (layer, from) in layers.iter_mut().zip(source) {
+                    layer.keys.extend_from_slice(&from.keys);
+                    layer.values.extend_from_slice(&from.values);
+                }
+            }
+            Storage::Host(layers)
+        } else {
+            let mut layers = Vec::with_capacity(n_layers);
+            for l in 0..n_layers {
+                let (mut ks, mut vs) = (Vec::new(), Vec::new());
+                for s in &mut storages {
+                    let Storage::Tensors(source) = s else { unreachable!("parts share a storage") };
+                    ks.push(source[l].0.take().expect("cache buffer present"));
+                    vs.push(source[l].1.take().expect("cache buffer present"));
+                }
+                layers.push((Some(Tensor::cat(ks, 0)), Some(Tensor::cat(vs, 0))));
+            }
+            Storage::Tensors(layers)
+        };
+        KvCache { storage, batch, ..parts.swap_remove(0) }
     }
 }
+

@@ -32,11 +32,14 @@ impl Attention {
 
     /// `x`: [B, T, d]. `mask`: additive, [B, 1, T, K] where K is T without a cache and
     /// `start + T` with one.
-    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, layer: usize, cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, layer: usize, mut cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
         let [b, t, d] = x.dims();
         let h = self.n_heads;
         let dh = d / h;
         let qkv = self.qkv.forward(x);
+        if let Some(w) = cache.as_deref_mut().filter(|w| w.cache.on_host()) {
+            return self.out.forward(w.cache.attend_on_host(layer, w.start, qkv, mask));
+        }
         let heads = |from: usize| qkv.clone().slice([0..b, 0..t, from..from + d]).reshape([b, t, h, dh]).swap_dims(1, 2);
         let (q, k, v) = (heads(0), heads(d), heads(2 * d));
         let (k, v) = match cache {
