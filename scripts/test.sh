@@ -25,5 +25,8 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
 cargo test --workspace --exclude ponder-app
 
+# The benchmark's numbers, printed for the log (not asserted: CI machines vary).
+"$CARGO_TARGET_DIR/debug/ponder" bench --quick --json
+
 # The web app in headless Chromium (or, where no browser can be installed, a wasm32 build check).
 ./scripts/e2e.sh

@@ -28,6 +28,11 @@ pub struct BenchArgs {
     /// torch) on the same batches, and print Ponder's CPU throughput over PyTorch's.
     #[arg(long)]
     pub reference: bool,
+    /// With --reference: rounds of Ponder's CPU measurement then PyTorch's, one after the
+    /// other, so that both meet the same load on a shared machine; the ratio reported is the
+    /// median of the rounds' ratios.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
     /// A shorter run (fewer tokens, one measurement).
     #[arg(long)]
     pub quick: bool,
@@ -41,6 +46,9 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     }
     if a.tokens == 0 || a.tokens > 200 || a.runs == 0 || a.runs > 50 {
         bail!("--tokens must be 1..=200 and --runs 1..=50");
+    }
+    if a.rounds == 0 || a.rounds > 20 {
+        bail!("--rounds must be 1..=20");
     }
     let (tokens, runs) = if a.quick { (16, 1) } else { (a.tokens, a.runs) };
     let backends: Vec<Backend> = if a.backends.is_empty() {
@@ -110,23 +118,65 @@ fn reference_section(a: &BenchArgs, prompt: &[Token], tokens: usize, runs: usize
     if check["ok"] != true {
         bail!("the PyTorch reference computes other logits than the engine: {check}");
     }
-    let timing = reference::time_decode(&a.models.models, prompt, &a.batches, tokens, runs)?;
+    // Round 1 pairs the CPU numbers above with PyTorch's; later rounds measure both again.
+    let mut rounds: Vec<(Vec<(usize, f64)>, serde_json::Value)> = Vec::new();
+    let clock = Instant::now();
+    let now = || clock.elapsed().as_secs_f64();
+    for round in 0..a.rounds {
+        let ponder: Vec<(usize, f64)> = if round == 0 {
+            ours.iter()
+                .filter(|o| o["backend"] == "cpu")
+                .filter_map(|o| Some((o["batch"].as_u64()? as usize, o["tokens_per_second"].as_f64()?)))
+                .collect()
+        } else {
+            let (lm, config) = &m.generator;
+            let mut measured = Vec::new();
+            for &batch in &a.batches {
+                let t = pollster::block_on(decode_throughput(lm, config, &device, prompt, batch, tokens, runs, &now))?;
+                measured.push((batch, t.tokens_per_second));
+            }
+            measured
+        };
+        let timing = reference::time_decode(&a.models.models, prompt, &a.batches, tokens, runs)?;
+        if a.rounds > 1 && !a.json {
+            eprintln!("round {} of {} measured", round + 1, a.rounds);
+        }
+        rounds.push((ponder, timing));
+    }
+    let timing = &rounds[0].1;
+    let median = |mut xs: Vec<f64>| -> Option<f64> {
+        xs.retain(|x| x.is_finite());
+        xs.sort_by(f64::total_cmp);
+        (!xs.is_empty()).then(|| xs[xs.len() / 2])
+    };
     let mut ratios = Vec::new();
-    for r in timing["results"].as_array().into_iter().flatten() {
-        let batch = r["batch"].as_u64().unwrap_or(0) as usize;
-        let torch = r["tokens_per_second"].as_f64().unwrap_or(f64::NAN);
-        let ponder = ours.iter().find(|o| o["backend"] == "cpu" && o["batch"] == batch).and_then(|o| o["tokens_per_second"].as_f64());
-        let ratio = ponder.map(|p| p / torch);
+    for &batch in &a.batches {
+        let torch_of = |t: &serde_json::Value| {
+            t["results"].as_array().into_iter().flatten().find(|r| r["batch"] == batch).and_then(|r| r["tokens_per_second"].as_f64())
+        };
+        let pairs: Vec<(Option<f64>, Option<f64>)> = rounds
+            .iter()
+            .map(|(ponder, timing)| (ponder.iter().find(|p| p.0 == batch).map(|p| p.1), torch_of(timing)))
+            .collect();
+        let torch = median(pairs.iter().filter_map(|p| p.1).collect()).unwrap_or(f64::NAN);
+        let ponder = median(pairs.iter().filter_map(|p| p.0).collect());
+        let per_round: Vec<f64> = pairs.iter().filter_map(|&(p, t)| Some(p? / t?)).collect();
+        let ratio = median(per_round.clone());
         if !a.json {
             println!(
-                "pytorch batch {batch:4}: {torch:10.0} tokens/s  ponder cpu / pytorch = {}",
-                ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "n/a (cpu not measured)".into())
+                "pytorch batch {batch:4}: {torch:10.0} tokens/s  ponder cpu / pytorch = {}{}",
+                ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "n/a (cpu not measured)".into()),
+                if a.rounds > 1 { format!("  (median of {} rounds: {})", per_round.len(), per_round.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(" ")) } else { String::new() }
             );
         }
-        ratios.push(serde_json::json!({ "batch": batch, "pytorch_tokens_per_second": torch, "ponder_cpu_tokens_per_second": ponder, "ponder_over_pytorch": ratio }));
+        let mut entry = serde_json::json!({ "batch": batch, "pytorch_tokens_per_second": torch, "ponder_cpu_tokens_per_second": ponder, "ponder_over_pytorch": ratio });
+        if a.rounds > 1 {
+            entry["rounds"] = pairs.iter().map(|&(p, t)| serde_json::json!({ "ponder_cpu_tokens_per_second": p, "pytorch_tokens_per_second": t })).collect();
+        }
+        ratios.push(entry);
     }
     if !a.json {
         println!("pytorch {} ({} threads): logits max |diff| {:.2e} against the engine", timing["torch"], timing["threads"], check["max_abs_diff"].as_f64().unwrap_or(f64::NAN));
     }
-    Ok(serde_json::json!({ "check": check, "torch": timing["torch"], "threads": timing["threads"], "batches": ratios }))
+    Ok(serde_json::json!({ "check": check, "torch": timing["torch"], "threads": timing["threads"], "rounds": a.rounds, "batches": ratios }))
 }
