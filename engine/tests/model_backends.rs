@@ -238,15 +238,21 @@ fn a_batch_past_the_cache_limit_is_split_into_parts_with_the_same_result() {
 /// On burn's CPU backend the cache lives in host memory and is attended by a fused loop
 /// (`cpu_attention`); it must give the logits of plain burn operations over a tensor cache:
 /// left-padded prefill, decode steps with parked rows and a bucketed width, forks and a
-/// gather of rows from two caches.
+/// gather of rows from two caches; a small batch and one large enough to be spread over
+/// threads.
 #[test]
 fn the_cpu_attention_matches_burn_over_a_tensor_cache() {
+    for rows in [5, 40] {
+        cpu_attention_matches_burn(rows);
+    }
+}
+
+fn cpu_attention_matches_burn(rows: usize) {
     let cfg = config();
     let d = backend::cpu().0;
     let lm = random_language_model(&cfg, 23, &d).unwrap();
-    let contexts: Vec<Vec<Token>> = (0..5).map(|i| sample_tokens(6 + 3 * i)).collect();
+    let contexts: Vec<Vec<Token>> = (0..rows).map(|i| sample_tokens(6 + 3 * (i % 7))).collect();
     let t0 = contexts.iter().map(Vec::len).max().unwrap();
-    let rows = contexts.len();
     let (mut tokens, mut positions, mut mask) = (vec![0i64; rows * t0], vec![0i64; rows * t0], vec![MASK_VALUE; rows * t0 * t0]);
     let mut valid: Vec<Vec<bool>> = Vec::new();
     for (r, c) in contexts.iter().enumerate() {
@@ -270,14 +276,14 @@ fn the_cpu_attention_matches_burn_over_a_tensor_cache() {
         values(lm.forward_cached(ints(&tokens, [rows, t0], &d), ints(&positions, [rows, t0], &d), mask, cache, 0))
     };
     // Padded query positions attend to nothing; only the real last positions are compared.
-    assert!(max_diff(&prefill(&mut host), &prefill(&mut reference)) < 1e-5, "prefill logits differ");
+    assert!(max_diff(&prefill(&mut host), &prefill(&mut reference)) < 1e-5, "{rows} rows: prefill logits differ");
     let mut next: Vec<i64> = contexts.iter().map(|c| *c.last().unwrap() as i64).collect();
     let mut pos: Vec<i64> = contexts.iter().map(|c| c.len() as i64).collect();
     for step in 0..45 {
         let slot = t0 + step;
         if step == 20 {
-            // Forks: row 3 twice, row 0 dropped.
-            let picks = [3, 1, 3, 2, 4];
+            // Forks: row 3 repeated, row 0 dropped.
+            let picks: Vec<usize> = (0..rows).map(|i| if i % 4 == 0 { 3 } else { (i + 1) % rows }).collect();
             host.select_rows(&picks, &d);
             reference.select_rows(&picks, &d);
             valid = picks.iter().map(|&r| valid[r].clone()).collect();
@@ -286,9 +292,10 @@ fn the_cpu_attention_matches_burn_over_a_tensor_cache() {
         }
         if step == 30 {
             // Rows gathered from the cache and a copy of it, in another order.
-            let picks = [(1, 4), (0, 0), (1, 2), (0, 3), (1, 1)];
+            let picks: Vec<(usize, usize)> = (0..rows).map(|i| (i % 2, rows - 1 - i)).collect();
+            let whole: Vec<(usize, usize)> = (0..rows).map(|i| (0, i)).collect();
             let gather = |cache: KvCache| {
-                let copy = KvCache::gather(std::slice::from_ref(&cache), &[(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)], &d);
+                let copy = KvCache::gather(std::slice::from_ref(&cache), &whole, &d);
                 KvCache::gather(&[cache, copy], &picks, &d)
             };
             host = gather(host);
@@ -312,7 +319,7 @@ fn the_cpu_attention_matches_burn_over_a_tensor_cache() {
         };
         let (got, want) = (run(&mut host), run(&mut reference));
         let diff = max_diff(&got, &want);
-        assert!(diff < 1e-5, "step {step}: logits differ by {diff}");
+        assert!(diff < 1e-5, "{rows} rows, step {step}: logits differ by {diff}");
         // The greedy token of each active row feeds the next step.
         for r in 0..rows {
             if active[r] {
