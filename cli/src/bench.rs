@@ -1,10 +1,15 @@
-//! `ponder bench`: decode throughput of the generator per backend and batch size.
+//! `ponder bench`: per backend, decode throughput of the generator per batch size, the PRM's
+//! scoring throughput, the wall time of a best-of-64 and a budget-64 beam search, and the
+//! process's peak memory.
 
 use crate::models::{self, Backend, ModelArgs};
 use anyhow::{Result, bail};
 use clap::Args;
-use engine::infer::decode_throughput;
-use engine::task::{ArithmeticChain, Level, Task, Token};
+use engine::infer::{PrmScorer, ScoreItem, Scorer, decode_throughput};
+use engine::models::Models;
+use engine::search::{Common, NoEvents};
+use engine::solve::{self as run, Drive, Knobs, StrategyName, Verifier};
+use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
 use crate::reference;
 use std::time::Instant;
 
@@ -67,7 +72,9 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     // The level-3 problem the page's benchmark mode uses too.
     let prompt = engine::eval::prompt_tokens(&task.generate(Level::new(3)?, 0, 0));
     let mut results = Vec::new();
+    let mut others = Vec::new();
     for backend in backends {
+        reset_peak_memory();
         let (device, info) = match models::init_backend(backend) {
             Ok(d) => d,
             Err(e) => {
@@ -88,8 +95,36 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             }
             results.push(serde_json::json!({ "backend": info.kind, "adapter": info.adapter, "batch": batch, "tokens_per_second": median, "runs": m.runs, "tokens_per_row": tokens, "readbacks_per_step": readbacks_per_step }));
         }
+        let w = workloads(&m, runs)?;
+        let peak = peak_memory_bytes();
+        if !a.json {
+            println!(
+                "{:5} PRM scoring: {:.0} tokens/s; best-of-64: {:.2} s; beam search (budget 64, M=4): {:.2} s; peak memory {}",
+                info.kind,
+                w.prm_tokens_per_second,
+                w.best_of_64_seconds,
+                w.beam_64_seconds,
+                peak.map(|b| format!("{:.0} MiB", b as f64 / 1048576.0)).unwrap_or_else(|| "unknown".into())
+            );
+        }
+        others.push(serde_json::json!({
+            "backend": info.kind,
+            "adapter": info.adapter,
+            "prm_tokens_per_second": w.prm_tokens_per_second,
+            "prm_items": PRM_ITEMS,
+            "best_of_64_seconds": w.best_of_64_seconds,
+            "beam_64_seconds": w.beam_64_seconds,
+            "runs": runs,
+            "peak_memory_bytes": peak,
+        }));
     }
-    let mut report = serde_json::json!({ "decode": results, "model": "generator", "machine": crate::train::machine() });
+    let mut report = serde_json::json!({
+        "decode": results,
+        "workloads": others,
+        "model": "generator",
+        "machine": crate::train::machine(),
+        "notes": "workloads: medians after a warm-up, on the level-3 problem of the decode runs; peak_memory_bytes: the process's peak resident memory while that backend ran (VmHWM, reset before each backend; GPU memory not included)",
+    });
     if a.reference {
         report["reference"] = reference_section(&a, &prompt, tokens, runs, &results)?;
     }
@@ -179,4 +214,67 @@ fn reference_section(a: &BenchArgs, prompt: &[Token], tokens: usize, runs: usize
         println!("pytorch {} ({} threads): logits max |diff| {:.2e} against the engine", timing["torch"], timing["threads"], check["max_abs_diff"].as_f64().unwrap_or(f64::NAN));
     }
     Ok(serde_json::json!({ "check": check, "torch": timing["torch"], "threads": timing["threads"], "rounds": a.rounds, "batches": ratios }))
+}
+
+/// Solutions the PRM scores per measurement: the reference solutions of this many level-3
+/// problems, in one batch.
+const PRM_ITEMS: usize = 64;
+
+struct Workloads {
+    prm_tokens_per_second: f64,
+    best_of_64_seconds: f64,
+    beam_64_seconds: f64,
+}
+
+/// The PRM's scoring throughput and the wall time of a best-of-64 and a budget-64 beam search
+/// (PRM-weighted, the strategies' defaults), each the median of `runs` after a warm-up.
+fn workloads(models: &Models, runs: usize) -> Result<Workloads> {
+    let task = ArithmeticChain;
+    let tokenizer = task.tokenizer();
+    let level = Level::new(3)?;
+    let problem = task.generate(level, 0, 0);
+    let items: Vec<ScoreItem> = (0..PRM_ITEMS as u64)
+        .map(|i| {
+            let p = task.generate(level, 0, i);
+            let mut solution = tokenizer.encode(&task.reference_solution(&p)).expect("solutions use the task's alphabet");
+            solution.push(Tokenizer::EOS);
+            ScoreItem { context: engine::eval::prompt_tokens(&p), solution }
+        })
+        .collect();
+    let median = |f: &mut dyn FnMut() -> Result<f64>| -> Result<f64> {
+        f()?;
+        let mut xs = (0..runs.max(1)).map(|_| f()).collect::<Result<Vec<f64>>>()?;
+        xs.sort_by(f64::total_cmp);
+        Ok(xs[xs.len() / 2])
+    };
+    let (prm, prm_config) = &models.prm;
+    let prm_tokens_per_second = median(&mut || {
+        let mut scorer = PrmScorer::new(prm, prm_config, &tokenizer, &models.device);
+        let started = Instant::now();
+        pollster::block_on(scorer.score(&items))?;
+        Ok(scorer.tokens_scored() as f64 / started.elapsed().as_secs_f64().max(1e-9))
+    })?;
+    let search = |name: StrategyName| {
+        let strategy = Knobs { budget: 64, ..Knobs::default() }.strategy(name)?;
+        median(&mut || {
+            let started = Instant::now();
+            pollster::block_on(run::solve(models, &problem, &strategy, Common::default(), Verifier::Prm, Drive::default(), &mut NoEvents))?;
+            Ok(started.elapsed().as_secs_f64())
+        })
+    };
+    Ok(Workloads { prm_tokens_per_second, best_of_64_seconds: search(StrategyName::BestOfN)?, beam_64_seconds: search(StrategyName::Beam)? })
+}
+
+/// Resets the kernel's record of this process's peak resident memory (Linux; elsewhere a
+/// no-op, and the peak then covers the whole run).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident memory of this process since the last reset (Linux's VmHWM), if known.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
