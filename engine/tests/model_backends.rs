@@ -253,21 +253,9 @@ fn cpu_attention_matches_burn(rows: usize) {
     let lm = random_language_model(&cfg, 23, &d).unwrap();
     let contexts: Vec<Vec<Token>> = (0..rows).map(|i| sample_tokens(6 + 3 * (i % 7))).collect();
     let t0 = contexts.iter().map(Vec::len).max().unwrap();
-    let (mut tokens, mut positions, mut mask) = (vec![0i64; rows * t0], vec![0i64; rows * t0], vec![MASK_VALUE; rows * t0 * t0]);
-    let mut valid: Vec<Vec<bool>> = Vec::new();
-    for (r, c) in contexts.iter().enumerate() {
-        let pad = t0 - c.len();
-        for (j, &tok) in c.iter().enumerate() {
-            tokens[r * t0 + pad + j] = tok as i64;
-            positions[r * t0 + pad + j] = j as i64;
-        }
-        for q in pad..t0 {
-            for k in pad..=q {
-                mask[(r * t0 + q) * t0 + k] = 0.0;
-            }
-        }
-        valid.push((0..t0).map(|s| s >= pad).collect());
-    }
+    let slices: Vec<&[Token]> = contexts.iter().map(Vec::as_slice).collect();
+    let (tokens, positions, mask) = engine::infer::left_padded(&slices, t0);
+    let mut valid: Vec<Vec<bool>> = contexts.iter().map(|c| (0..t0).map(|s| s >= t0 - c.len()).collect()).collect();
     let mut host = KvCache::new(&cfg, rows, cfg.max_len, &d);
     let mut reference = KvCache::with_tensors(&cfg, rows, cfg.max_len, &d);
     let values = |t: Tensor<2>| -> Vec<f32> { t.into_data().iter::<f32>().collect() };

@@ -58,6 +58,29 @@ enum State {
     Finished,
 }
 
+/// The inputs of a prefill of `contexts`, each left-padded to `t0` tokens: token ids and
+/// positions (`[n, t0]`, positions counted from each context's first token) and the additive
+/// causal mask (`[n, 1, t0, t0]`, padding masked).
+pub fn left_padded(contexts: &[&[Token]], t0: usize) -> (Vec<i64>, Vec<i64>, Vec<f32>) {
+    let n = contexts.len();
+    let mut tokens = vec![Tokenizer::PAD as i64; n * t0];
+    let mut positions = vec![0i64; n * t0];
+    let mut mask = vec![MASK_VALUE; n * t0 * t0];
+    for (r, context) in contexts.iter().enumerate() {
+        let pad = t0 - context.len();
+        for (j, &token) in context.iter().enumerate() {
+            tokens[r * t0 + pad + j] = token as i64;
+            positions[r * t0 + pad + j] = j as i64;
+        }
+        for q in pad..t0 {
+            for k in pad..=q {
+                mask[(r * t0 + q) * t0 + k] = 0.0;
+            }
+        }
+    }
+    (tokens, positions, mask)
+}
+
 pub struct Decoder<'m> {
     model: &'m LanguageModel,
     config: ModelConfig,
@@ -156,22 +179,8 @@ impl<'m> Decoder<'m> {
             let n = chunk.len();
             let mut cache = KvCache::new(&self.config, n, capacity, &self.device);
             if t0 > 0 {
-                let mut tokens = vec![Tokenizer::PAD as i64; n * t0];
-                let mut positions = vec![0i64; n * t0];
-                let mut mask = vec![MASK_VALUE; n * t0 * t0];
-                for (r, f) in chunk.iter().enumerate() {
-                    let pad = t0 - f.len();
-                    for (j, &tok) in f.iter().enumerate() {
-                        tokens[r * t0 + pad + j] = tok as i64;
-                        positions[r * t0 + pad + j] = j as i64;
-                    }
-                    for q in pad..t0 {
-                        for k in pad..=q {
-                            mask[(r * t0 + q) * t0 + k] = 0.0;
-                        }
-                    }
-                    self.stats.tokens_prefilled += f.len() as u64;
-                }
+                let (tokens, positions, mask) = left_padded(chunk, t0);
+                self.stats.tokens_prefilled += chunk.iter().map(|f| f.len() as u64).sum::<u64>();
                 let tokens = self.int_tensor(tokens, [n, t0]);
                 let positions = self.int_tensor(positions, [n, t0]);
                 let mask = Tensor::from_data(TensorData::new(mask, [n, 1, t0, t0]), &self.device);
