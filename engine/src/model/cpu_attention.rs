@@ -6,7 +6,9 @@
 //! same mask and the same max-subtracted softmax as burn, on a cache laid out for it (see
 //! [`HostLayer`]).
 
+use super::MASK_VALUE;
 use super::fast_math::exp_non_positive;
+use std::ops::Range;
 
 /// Slots per block of the cache: one AVX register of f32.
 const BLOCK: usize = 8;
@@ -135,6 +137,19 @@ fn attend_row_loops(cache: RowCache<'_>, shape: Shape, start: usize, qkv: &[f32]
     let blocks = filled.div_ceil(BLOCK);
     let mut scores = vec![0.0f32; blocks * BLOCK];
     let mut context = vec![[0.0f32; BLOCK]; head_dim];
+    // Each query reads only the blocks from its first unmasked slot to its last (causal
+    // prefill, left padding, parked rows). A slot masked with MASK_VALUE adds an exact 0 to
+    // the softmax whenever another slot is not masked (its exponent is below -87 unless two
+    // scores differ by thousands). A query with every slot masked reads them all, as burn does.
+    let spans: Vec<Range<usize>> = (0..queries)
+        .map(|t| {
+            let row = &mask.row(b, t)[..filled];
+            match (row.iter().position(|&m| m > MASK_VALUE), row.iter().rposition(|&m| m > MASK_VALUE)) {
+                (Some(first), Some(last)) => first / BLOCK..last / BLOCK + 1,
+                _ => 0..blocks,
+            }
+        })
+        .collect();
     for h in 0..heads {
         let keys = &mut cache.keys[h * head_len..][..head_len];
         let values = &mut cache.values[h * head_len..][..head_len];
@@ -148,12 +163,15 @@ fn attend_row_loops(cache: RowCache<'_>, shape: Shape, start: usize, qkv: &[f32]
         for (t, token) in qkv.chunks_exact(3 * d).enumerate() {
             let q = &token[h * head_dim..][..head_dim];
             let mask_row = mask.row(b, t);
+            let span = spans[t].start * BLOCK..spans[t].end * BLOCK;
+            let scores = &mut scores[span.clone()];
             // Scores in burn's order: q·k, scaled, plus the mask; slots past the filled ones
             // (the last block's tail) get -∞, an exact 0 after the softmax.
-            scores[..filled].copy_from_slice(&mask_row[..filled]);
-            scores[filled..].fill(f32::NEG_INFINITY);
-            for block in 0..blocks {
-                let keys = &keys[block * block_len..][..block_len];
+            let real = span.start..span.end.min(filled);
+            scores[..real.len()].copy_from_slice(&mask_row[real.clone()]);
+            scores[real.len()..].fill(f32::NEG_INFINITY);
+            for (block, s) in span.clone().step_by(BLOCK).zip(scores.chunks_exact_mut(BLOCK)) {
+                let keys = &keys[block / BLOCK * block_len..][..block_len];
                 let mut acc = [0.0f32; BLOCK];
                 for (j, &qj) in q.iter().enumerate() {
                     let k = lanes_at(keys, j);
@@ -161,24 +179,24 @@ fn attend_row_loops(cache: RowCache<'_>, shape: Shape, start: usize, qkv: &[f32]
                         acc[l] += qj * k[l];
                     }
                 }
-                let s: &mut Lanes = (&mut scores[block * BLOCK..][..BLOCK]).try_into().expect("a whole block");
+                let s: &mut Lanes = s.try_into().expect("a whole block");
                 for l in 0..BLOCK {
                     s[l] += acc[l] * scale;
                 }
             }
-            let max = lanes(&scores, f32::NEG_INFINITY, f32::max);
+            let max = lanes(scores, f32::NEG_INFINITY, f32::max);
             for s in scores.iter_mut() {
                 let x = *s - max;
                 // Past -87 e^x is below f32's normal range: exactly 0, as libm's expf gives
                 // for a masked slot.
                 *s = if x < -87.0 { 0.0 } else { exp_non_positive(x) };
             }
-            let inverse = 1.0 / lanes(&scores, 0.0, |a, b| a + b);
+            let inverse = 1.0 / lanes(scores, 0.0, |a, b| a + b);
             // Σ p·v in BLOCK lanes per dimension, then each dimension's lanes summed.
             context.fill([0.0; BLOCK]);
-            for block in 0..blocks {
-                let p = lanes_at(&scores, block);
-                let values = &values[block * block_len..][..block_len];
+            for (i, block) in span.step_by(BLOCK).enumerate() {
+                let p = lanes_at(scores, i);
+                let values = &values[block / BLOCK * block_len..][..block_len];
                 for (j, c) in context.iter_mut().enumerate() {
                     let v = lanes_at(values, j);
                     for l in 0..BLOCK {
