@@ -122,6 +122,33 @@ fn backends_agree_with_the_cpu_reference() {
     }
 }
 
+/// The PRM scores on the CPU through the fused attention; its probabilities at every position
+/// of right-padded sequences are those of burn's own forward pass.
+#[test]
+fn prm_scoring_through_the_cpu_attention_matches_burn() {
+    let cfg = config();
+    let d = backend::cpu().0;
+    let prm = random_reward_model(&cfg, 29, &d).unwrap();
+    let seqs: Vec<Vec<Token>> = (0..6).map(|i| sample_tokens(10 + 7 * i)).collect();
+    let t = seqs.iter().map(Vec::len).max().unwrap();
+    let (mut tokens, mut positions) = (vec![Tokenizer::PAD as i64; seqs.len() * t], vec![0i64; seqs.len() * t]);
+    for (r, s) in seqs.iter().enumerate() {
+        for (j, &tok) in s.iter().enumerate() {
+            tokens[r * t + j] = tok as i64;
+            positions[r * t + j] = j as i64;
+        }
+    }
+    let b = seqs.len();
+    let fused = prm.forward_through_cache(&cfg, ints(&tokens, [b, t], &d), ints(&positions, [b, t], &d), causal(t, &d));
+    let plain = prm.forward(ints(&tokens, [b, t], &d), ints(&positions, [b, t], &d), causal(t, &d).expand([b, 1, t, t]));
+    let (fused, plain): (Vec<f32>, Vec<f32>) = (fused.into_data().iter().collect(), plain.into_data().iter().collect());
+    for (r, s) in seqs.iter().enumerate() {
+        let real = r * t..r * t + s.len();
+        let diff = max_diff(&fused[real.clone()], &plain[real]);
+        assert!(diff < 1e-5, "row {r}: probabilities differ by {diff}");
+    }
+}
+
 fn decode(lm: &LanguageModel, d: &Device, starts: Vec<RowStart>, temperature: f32) -> Vec<Vec<Token>> {
     let cfg = config();
     let mut dec = Decoder::new(lm, &cfg, &ArithmeticChain.tokenizer(), d, DecodeLimits { max_new_tokens: 30, max_step_tokens: 31, ..DecodeLimits::default() }, CancelToken::new());

@@ -1,7 +1,7 @@
 //! Batched scoring with the process reward model.
 
 use super::{CancelToken, InferError, Pause, ScoreItem, Scorer, step_ends};
-use crate::model::{MASK_VALUE, ModelConfig, RewardModel};
+use crate::model::{MASK_VALUE, ModelConfig, RewardModel, on_cpu};
 use crate::task::{Token, Tokenizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -61,7 +61,11 @@ impl<'m> PrmScorer<'m> {
         let tokens = Tensor::from_data(TensorData::new(tokens, [b, t]), &self.device);
         let positions = Tensor::from_data(TensorData::new(positions, [b, t]), &self.device);
         let mask: Tensor<4> = Tensor::from_data(TensorData::new(mask, [1, 1, t, t]), &self.device);
-        let probs = self.model.forward(tokens, positions, mask.expand([b, 1, t, t]));
+        let probs = if on_cpu(&self.device) {
+            self.model.forward_through_cache(&self.config, tokens, positions, mask)
+        } else {
+            self.model.forward(tokens, positions, mask.expand([b, 1, t, t]))
+        };
         let data = probs.into_data_async().await.map_err(|e| InferError::Readback(format!("{e:?}")))?;
         let flat: Vec<f32> = data.iter::<f32>().collect();
         Ok(flat.chunks(t.max(1)).map(|c| c.to_vec()).collect())

@@ -15,6 +15,7 @@ pub mod weights;
 
 pub use config::{ModelConfig, ModelConfigError};
 pub use gelu::gelu;
+pub(crate) use gelu::on_cpu;
 pub use kv_cache::KvCache;
 pub use language_model::LanguageModel;
 pub use reward_model::RewardModel;
