@@ -32,8 +32,10 @@ impl KvCache {
     pub fn new(config: &ModelConfig, batch: usize, capacity: usize, device: &Device) -> Self {
         if on_cpu(device) {
             let size = batch * cpu_attention::row_len(config.d_model, capacity);
-            let layer = HostLayer { keys: vec![0.0; size], values: vec![0.0; size] };
-            KvCache::with_storage(config, batch, capacity, Storage::Host(vec![layer; config.n_layers]))
+            // Zeroed allocations per layer (not clones of one): the pages stay untouched until
+            // a slot is written.
+            let layers = (0..config.n_layers).map(|_| HostLayer { keys: vec![0.0; size], values: vec![0.0; size] }).collect();
+            KvCache::with_storage(config, batch, capacity, Storage::Host(layers))
         } else {
             KvCache::with_tensors(config, batch, capacity, device)
         }
