@@ -157,7 +157,7 @@ impl KvCache {
             pieces.push(piece);
             start = end;
         }
-        KvCache::concat(pieces)
+        KvCache::concat_tensors(pieces)
     }
 
     /// Keeps row `rows[i]` as new row `i` (rows may repeat: that forks a sequence).
@@ -179,41 +179,28 @@ impl KvCache {
         }
     }
 
-    /// Stacks caches of the same capacity (and storage) along the batch.
-    pub fn concat(mut parts: Vec<KvCache>) -> KvCache {
+    /// Stacks caches of burn tensors of the same capacity along the batch (host caches are
+    /// gathered row by row instead, in [`Self::gather`]).
+    fn concat_tensors(mut parts: Vec<KvCache>) -> KvCache {
         if parts.len() == 1 {
             return parts.pop().unwrap();
         }
         let batch = parts.iter().map(|p| p.batch).sum();
-        let n_layers = match &parts[0].storage {
-            Storage::Tensors(layers) => layers.len(),
-            Storage::Host(layers) => layers.len(),
-        };
-        let mut storages: Vec<Storage> = parts.iter_mut().map(|p| std::mem::replace(&mut p.storage, Storage::Host(Vec::new()))).collect();
-        let storage = if matches!(storages[0], Storage::Host(_)) {
-            let mut layers = vec![HostLayer { keys: Vec::new(), values: Vec::new() }; n_layers];
-            for s in &storages {
-                let Storage::Host(source) = s else { unreachable!("parts share a storage") };
-                for (layer, from) in layers.iter_mut().zip(source) {
-                    layer.keys.extend_from_slice(&from.keys);
-                    layer.values.extend_from_slice(&from.values);
-                }
-            }
-            Storage::Host(layers)
-        } else {
-            let mut layers = Vec::with_capacity(n_layers);
-            for l in 0..n_layers {
-                let (mut ks, mut vs) = (Vec::new(), Vec::new());
-                for s in &mut storages {
-                    let Storage::Tensors(source) = s else { unreachable!("parts share a storage") };
-                    ks.push(source[l].0.take().expect("cache buffer present"));
-                    vs.push(source[l].1.take().expect("cache buffer present"));
-                }
-                layers.push((Some(Tensor::cat(ks, 0)), Some(Tensor::cat(vs, 0))));
-            }
-            Storage::Tensors(layers)
-        };
-        KvCache { storage, batch, ..parts.swap_remove(0) }
+        let mut sources: Vec<_> = parts
+            .iter_mut()
+            .map(|p| match &mut p.storage {
+                Storage::Tensors(layers) => std::mem::take(layers),
+                Storage::Host(_) => unreachable!("host caches are gathered, not concatenated"),
+            })
+            .collect();
+        let n_layers = sources[0].len();
+        let mut layers = Vec::with_capacity(n_layers);
+        for l in 0..n_layers {
+            let ks = sources.iter_mut().map(|s| s[l].0.take().expect("cache buffer present")).collect();
+            let vs = sources.iter_mut().map(|s| s[l].1.take().expect("cache buffer present")).collect();
+            layers.push((Some(Tensor::cat(ks, 0)), Some(Tensor::cat(vs, 0))));
+        }
+        KvCache { storage: Storage::Tensors(layers), batch, ..parts.swap_remove(0) }
     }
 }
 
