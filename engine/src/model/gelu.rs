@@ -5,15 +5,8 @@
 //! branch-free loop the compiler vectorises. GPUs and training (autodiff devices) keep burn's.
 
 use super::fast_math::erf;
-use burn::tensor::{Device, Tensor, TensorData, activation};
-use std::sync::OnceLock;
-
-/// Whether `device` is burn's CPU backend without autodiff (inference), where the fast paths
-/// of this module and of decode-step attention apply.
-pub(crate) fn on_cpu(device: &Device) -> bool {
-    static FLEX: OnceLock<Device> = OnceLock::new();
-    device == FLEX.get_or_init(Device::flex)
-}
+use super::on_cpu;
+use burn::tensor::{Tensor, TensorData, activation};
 
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let device = x.device();
@@ -60,6 +53,7 @@ fn gelu_loop(values: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Device;
 
     /// The exact GELU in f64 (libm's erf through burn is what the fast path replaces).
     fn reference(x: f64) -> f64 {

@@ -2,7 +2,7 @@
 
 use super::ModelConfig;
 use super::cpu_attention::{self, HostLayer};
-use super::gelu::on_cpu;
+use super::on_cpu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// Decode steps attend to the cache in buckets of this many slots (see [`KvCache::visible`]).

@@ -15,7 +15,6 @@ pub mod weights;
 
 pub use config::{ModelConfig, ModelConfigError};
 pub use gelu::gelu;
-pub(crate) use gelu::on_cpu;
 pub use kv_cache::KvCache;
 pub use language_model::LanguageModel;
 pub use reward_model::RewardModel;
@@ -24,3 +23,11 @@ pub use transformer::{Attention, Block, TransformerBody};
 /// Additive attention mask value for positions that must not be attended to. Kept moderate:
 /// huge magnitudes have produced NaNs on some WebGPU implementations.
 pub const MASK_VALUE: f32 = -1.0e4;
+
+/// Whether `device` is burn's CPU backend without autodiff (inference), where the CPU fast
+/// paths apply: the GELU loop, and the KV cache in host memory with its fused attention (also
+/// used by PRM scoring).
+pub(crate) fn on_cpu(device: &burn::tensor::Device) -> bool {
+    static FLEX: std::sync::OnceLock<burn::tensor::Device> = std::sync::OnceLock::new();
+    device == FLEX.get_or_init(burn::tensor::Device::flex)
+}
