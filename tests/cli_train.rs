@@ -45,6 +45,11 @@ fn smoke_training_of_every_model_then_eval() {
         assert!(v[key].is_object(), "missing {key}: {v}");
     }
     assert!(v["prm"]["auroc_hard_labels"].is_number());
+    // Within-problem AUROC needs a problem with right and wrong samples: null otherwise.
+    for key in ["auroc_within_problem", "auroc_within_problem_hard_labels"] {
+        assert!(v["prm"][key].is_number() || v["prm"][key].is_null(), "missing prm.{key}: {v}");
+        assert!(v["prm"].as_object().unwrap().contains_key(key), "missing prm.{key}: {v}");
+    }
     assert!((13.0..=15.0).contains(&v["large"]["params_ratio"].as_f64().unwrap()));
     let _ = std::fs::remove_dir_all(&root);
 }

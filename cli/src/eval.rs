@@ -132,6 +132,12 @@ fn print_table(r: &engine::eval::EvalReport) {
             p.auroc_hard_labels.map(|v| format!("{v:.3}")).unwrap_or("-".into()),
             p.steps_scored
         );
+        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or("-".into());
+        println!(
+            "PRM final-score AUROC within a problem (right vs wrong samples of the same problem): {} (soft labels), {} (hard labels)",
+            fmt(p.auroc_within_problem),
+            fmt(p.auroc_within_problem_hard_labels)
+        );
     }
     if let Some(s) = &r.selection {
         println!(

@@ -5,7 +5,7 @@
 mod auroc;
 mod generate;
 
-pub use auroc::auroc;
+pub use auroc::{auroc, within_problem_auroc};
 pub use generate::{GENERATION_BATCH, generate_all};
 
 use crate::infer::{CancelToken, InferError, PrmScorer, Row, RowStart, ScoreItem, Scorer};
@@ -105,6 +105,11 @@ pub struct PrmEval {
     pub auroc: f64,
     /// The variant trained on the exact checker's hard labels.
     pub auroc_hard_labels: Option<f64>,
+    /// What selection needs: the final score of a right sample against a wrong sample of the
+    /// same problem (pairs pooled over the problems that have both; 0.5 = no better than chance).
+    /// The pooled step AUROC above also rewards telling easy problems from hard ones.
+    pub auroc_within_problem: Option<f64>,
+    pub auroc_within_problem_hard_labels: Option<f64>,
     pub steps_scored: usize,
     pub correct_steps: usize,
 }
@@ -210,15 +215,22 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         progress.phase("prm: scoring", graded.len() as u64);
         let scores = score_all(p_model, p_config, &graded, device, progress).await?;
         let (auroc_soft, steps, correct_steps) = step_auroc(&problems, &graded, &scores);
-        let auroc_hard = match models.prm_hard {
+        let (auroc_hard, within_hard) = match models.prm_hard {
             Some((h_model, h_config)) => {
                 progress.phase("prm (hard labels): scoring", graded.len() as u64);
                 let hard = score_all(h_model, h_config, &graded, device, progress).await?;
-                Some(step_auroc(&problems, &graded, &hard).0)
+                (Some(step_auroc(&problems, &graded, &hard).0), final_score_auroc(&graded, &hard))
             }
-            None => None,
+            None => (None, None),
         };
-        report.prm = Some(PrmEval { auroc: auroc_soft, auroc_hard_labels: auroc_hard, steps_scored: steps, correct_steps });
+        report.prm = Some(PrmEval {
+            auroc: auroc_soft,
+            auroc_hard_labels: auroc_hard,
+            auroc_within_problem: final_score_auroc(&graded, &scores),
+            auroc_within_problem_hard_labels: within_hard,
+            steps_scored: steps,
+            correct_steps,
+        });
 
         // Best-of-N selection on levels 2–4 over the same samples.
         let mut n = 0usize;
@@ -331,6 +343,12 @@ fn step_auroc(problems: &[(Level, ChainProblem)], graded: &[Graded], scores: &[V
     }
     let correct = y.iter().filter(|&&b| b).count();
     (auroc(&s, &y).unwrap_or(0.5), y.len(), correct)
+}
+
+/// [`within_problem_auroc`] of the final scores (as selection reads them) of graded samples.
+fn final_score_auroc(graded: &[Graded], scores: &[Vec<f32>]) -> Option<f64> {
+    let samples: Vec<(usize, bool, f32)> = graded.iter().zip(scores).map(|(g, s)| (g.problem, g.correct, s.last().copied().unwrap_or(0.0))).collect();
+    within_problem_auroc(&samples)
 }
 
 /// One exact label per scored position of a generated row (each newline, then the end token
