@@ -248,7 +248,7 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
                     text: String::new(),
                     answer: task.answer_of(&row_text(&g.row)),
                     step_scores: Vec::new(),
-                    score: s.last().copied().unwrap_or(0.0),
+                    score: final_score(s),
                     correct: g.correct,
                 })
                 .collect();
@@ -345,9 +345,14 @@ fn step_auroc(problems: &[(Level, ChainProblem)], graded: &[Graded], scores: &[V
     (auroc(&s, &y).unwrap_or(0.5), y.len(), correct)
 }
 
+/// A sample's score for selection: its last scored step's (the end token when it finished).
+fn final_score(step_scores: &[f32]) -> f32 {
+    step_scores.last().copied().unwrap_or(0.0)
+}
+
 /// [`within_problem_auroc`] of the final scores (as selection reads them) of graded samples.
 fn final_score_auroc(graded: &[Graded], scores: &[Vec<f32>]) -> Option<f64> {
-    let samples: Vec<(usize, bool, f32)> = graded.iter().zip(scores).map(|(g, s)| (g.problem, g.correct, s.last().copied().unwrap_or(0.0))).collect();
+    let samples: Vec<(usize, bool, f32)> = graded.iter().zip(scores).map(|(g, s)| (g.problem, g.correct, final_score(s))).collect();
     within_problem_auroc(&samples)
 }
 
