@@ -7,8 +7,8 @@ use burn::tensor::{Int, Tensor, TensorData};
 use engine::Device;
 use engine::eval::prompt_tokens;
 use engine::model::LanguageModel;
-use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
-use engine::train::batch::causal_mask;
+use engine::infer::right_padded;
+use engine::task::{ArithmeticChain, Level, Task, Token};
 use engine::train::corpus::solution_tokens;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -50,18 +50,19 @@ pub fn check_logits(lm: &LanguageModel, models_dir: &Path, device: &Device) -> R
             t
         })
         .collect();
-    let t = rows.iter().map(Vec::len).max().unwrap_or(1);
-    let padded: Vec<Vec<i64>> = rows.iter().map(|r| (0..t).map(|i| *r.get(i).unwrap_or(&Tokenizer::PAD) as i64).collect()).collect();
-    let positions: Vec<Vec<i64>> = rows.iter().map(|_| (0..t as i64).collect()).collect();
     let b = rows.len();
-    let tokens = Tensor::<2, Int>::from_data(TensorData::new(padded.concat(), [b, t]), device);
-    let pos = Tensor::<2, Int>::from_data(TensorData::new(positions.concat(), [b, t]), device);
-    let logits = lm.forward(tokens, pos, causal_mask(b, t, device));
+    let seqs: Vec<&[Token]> = rows.iter().map(Vec::as_slice).collect();
+    let (padded, positions, mask, t) = right_padded(&seqs);
+    let tokens = Tensor::<2, Int>::from_data(TensorData::new(padded.clone(), [b, t]), device);
+    let pos = Tensor::<2, Int>::from_data(TensorData::new(positions.clone(), [b, t]), device);
+    let mask = Tensor::<4>::from_data(TensorData::new(mask, [1, 1, t, t]), device).expand([b, 1, t, t]);
+    let logits = lm.forward(tokens, pos, mask);
     let [_, _, v] = logits.dims();
     let values: Vec<f32> = logits.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
     let nested: Vec<Vec<Vec<f32>>> = values.chunks(t * v).map(|row| row.chunks(v).map(<[f32]>::to_vec).collect()).collect();
     let file = std::env::temp_dir().join(format!("ponder-reference-logits-{}.json", std::process::id()));
-    std::fs::write(&file, serde_json::to_vec(&json!({ "tokens": padded, "positions": positions, "logits": nested }))?)?;
+    let by_row = |xs: Vec<i64>| xs.chunks(t).map(<[i64]>::to_vec).collect::<Vec<_>>();
+    std::fs::write(&file, serde_json::to_vec(&json!({ "tokens": by_row(padded), "positions": by_row(positions), "logits": nested }))?)?;
     let verdict = run(&["--models".into(), models_dir.display().to_string(), "--check".into(), file.display().to_string()]);
     let _ = std::fs::remove_file(&file);
     verdict

@@ -3,7 +3,7 @@
 //! CI) a missing adapter is a failure instead of a skip.
 
 use engine::backend;
-use engine::infer::{CancelToken, DecodeLimits, Decoder, Generator, PrmScorer, RowStart, ScoreItem, Scorer, StopAt};
+use engine::infer::{CancelToken, DecodeLimits, Decoder, Generator, PrmScorer, RowStart, ScoreItem, Scorer, StopAt, right_padded};
 use engine::model::weights::{random_language_model, random_reward_model};
 use engine::model::{KvCache, LanguageModel, MASK_VALUE, ModelConfig};
 use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
@@ -130,14 +130,8 @@ fn prm_scoring_through_the_cpu_attention_matches_burn() {
     let d = backend::cpu().0;
     let prm = random_reward_model(&cfg, 29, &d).unwrap();
     let seqs: Vec<Vec<Token>> = (0..6).map(|i| sample_tokens(10 + 7 * i)).collect();
-    let t = seqs.iter().map(Vec::len).max().unwrap();
-    let (mut tokens, mut positions) = (vec![Tokenizer::PAD as i64; seqs.len() * t], vec![0i64; seqs.len() * t]);
-    for (r, s) in seqs.iter().enumerate() {
-        for (j, &tok) in s.iter().enumerate() {
-            tokens[r * t + j] = tok as i64;
-            positions[r * t + j] = j as i64;
-        }
-    }
+    let rows: Vec<&[Token]> = seqs.iter().map(Vec::as_slice).collect();
+    let (tokens, positions, _, t) = right_padded(&rows);
     let b = seqs.len();
     let fused = prm.forward_through_cache(&cfg, ints(&tokens, [b, t], &d), ints(&positions, [b, t], &d), causal(t, &d));
     let plain = prm.forward(ints(&tokens, [b, t], &d), ints(&positions, [b, t], &d), causal(t, &d).expand([b, 1, t, t]));

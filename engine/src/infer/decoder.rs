@@ -81,6 +81,29 @@ pub fn left_padded(contexts: &[&[Token]], t0: usize) -> (Vec<i64>, Vec<i64>, Vec
     (tokens, positions, mask)
 }
 
+/// Right-padded inputs for whole sequences read at once (PRM scoring, training): tokens and
+/// positions [B, T] and one causal mask [T, T] for every row, with T the longest sequence.
+/// Padding sits after each row's end, so the causal mask alone keeps real positions off it.
+pub fn right_padded(seqs: &[&[Token]]) -> (Vec<i64>, Vec<i64>, Vec<f32>, usize) {
+    let b = seqs.len();
+    let t = seqs.iter().map(|s| s.len()).max().unwrap_or(1).max(1);
+    let mut tokens = vec![Tokenizer::PAD as i64; b * t];
+    let mut positions = vec![0i64; b * t];
+    for (r, s) in seqs.iter().enumerate() {
+        for (j, &token) in s.iter().enumerate() {
+            tokens[r * t + j] = token as i64;
+            positions[r * t + j] = j as i64;
+        }
+    }
+    let mut mask = vec![0.0f32; t * t];
+    for q in 0..t {
+        for k in q + 1..t {
+            mask[q * t + k] = MASK_VALUE;
+        }
+    }
+    (tokens, positions, mask, t)
+}
+
 pub struct Decoder<'m> {
     model: &'m LanguageModel,
     config: ModelConfig,

@@ -7,7 +7,7 @@ mod sampling;
 mod scoring;
 mod throughput;
 
-pub use decoder::{DecodeLimits, DecodeStats, Decoder, left_padded};
+pub use decoder::{DecodeLimits, DecodeStats, Decoder, left_padded, right_padded};
 pub use scoring::PrmScorer;
 pub use throughput::{DecodeThroughput, decode_throughput};
 

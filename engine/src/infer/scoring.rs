@@ -1,7 +1,7 @@
 //! Batched scoring with the process reward model.
 
-use super::{CancelToken, InferError, Pause, ScoreItem, Scorer, step_ends};
-use crate::model::{MASK_VALUE, ModelConfig, RewardModel, on_cpu};
+use super::{CancelToken, InferError, Pause, ScoreItem, Scorer, right_padded, step_ends};
+use crate::model::{ModelConfig, RewardModel, on_cpu};
 use crate::task::{Token, Tokenizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -41,23 +41,9 @@ impl<'m> PrmScorer<'m> {
     /// Probabilities [B][T] at every position of right-padded sequences.
     async fn forward(&mut self, seqs: &[Vec<Token>]) -> Result<Vec<Vec<f32>>, InferError> {
         let b = seqs.len();
-        let t = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
-        let mut tokens = vec![Tokenizer::PAD as i64; b * t];
-        let mut positions = vec![0i64; b * t];
-        for (r, s) in seqs.iter().enumerate() {
-            for (j, &tok) in s.iter().enumerate() {
-                tokens[r * t + j] = tok as i64;
-                positions[r * t + j] = j as i64;
-            }
-            self.tokens_scored += s.len() as u64;
-        }
-        // Right padding: the causal mask alone keeps real positions off the padding.
-        let mut mask = vec![0.0f32; t * t];
-        for q in 0..t {
-            for k in q + 1..t {
-                mask[q * t + k] = MASK_VALUE;
-            }
-        }
+        self.tokens_scored += seqs.iter().map(|s| s.len() as u64).sum::<u64>();
+        let rows: Vec<&[Token]> = seqs.iter().map(Vec::as_slice).collect();
+        let (tokens, positions, mask, t) = right_padded(&rows);
         let tokens = Tensor::from_data(TensorData::new(tokens, [b, t]), &self.device);
         let positions = Tensor::from_data(TensorData::new(positions, [b, t]), &self.device);
         let mask: Tensor<4> = Tensor::from_data(TensorData::new(mask, [1, 1, t, t]), &self.device);

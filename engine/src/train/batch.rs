@@ -1,7 +1,7 @@
 //! Training examples and the padded tensors built from them.
 
-use crate::model::MASK_VALUE;
-use crate::task::{Token, Tokenizer};
+use crate::infer::right_padded;
+use crate::task::Token;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// A language-model example: the model learns to predict `tokens[i]` for every
@@ -35,37 +35,17 @@ pub struct Batch {
     pub targets: usize,
 }
 
-/// A causal mask [b, 1, t, t] (0 where attention is allowed, [`MASK_VALUE`] above the diagonal).
-pub fn causal_mask(b: usize, t: usize, device: &Device) -> Tensor<4> {
-    let mut mask = vec![0.0f32; t * t];
-    for q in 0..t {
-        for k in q + 1..t {
-            mask[q * t + k] = MASK_VALUE;
-        }
-    }
-    // Right padding: the causal mask alone keeps real positions off the padding.
-    Tensor::<4>::from_data(TensorData::new(mask, [1, 1, t, t]), device).expand([b, 1, t, t])
-}
-
+/// Right-padded tokens, positions and causal mask [b, 1, t, t] of `seqs` (see [`right_padded`]),
+/// with t and the number of real tokens.
 fn inputs(seqs: &[&[Token]], device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>, Tensor<4>, usize, usize) {
     let b = seqs.len();
-    let t = seqs.iter().map(|s| s.len()).max().unwrap_or(1).max(1);
-    let mut tokens = vec![Tokenizer::PAD as i64; b * t];
-    let mut positions = vec![0i64; b * t];
-    let mut count = 0;
-    for (r, s) in seqs.iter().enumerate() {
-        for (j, &tok) in s.iter().enumerate() {
-            tokens[r * t + j] = tok as i64;
-            positions[r * t + j] = j as i64;
-        }
-        count += s.len();
-    }
+    let (tokens, positions, mask, t) = right_padded(seqs);
     (
         Tensor::from_data(TensorData::new(tokens, [b, t]), device),
         Tensor::from_data(TensorData::new(positions, [b, t]), device),
-        causal_mask(b, t, device),
+        Tensor::<4>::from_data(TensorData::new(mask, [1, 1, t, t]), device).expand([b, 1, t, t]),
         t,
-        count,
+        seqs.iter().map(|s| s.len()).sum(),
     )
 }
 
