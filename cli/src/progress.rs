@@ -15,7 +15,11 @@ pub struct Bars {
 struct Plain {
     label: String,
     total: u64,
+    /// Where this phase began (a resumed run starts part-way).
+    first: u64,
     done: u64,
+    /// The latest detail (loss, tokens/s).
+    info: String,
     started: std::time::Instant,
     last: std::time::Instant,
 }
@@ -28,8 +32,11 @@ impl Plain {
         }
         self.last = std::time::Instant::now();
         let elapsed = self.started.elapsed().as_secs_f64();
-        let eta = if done > 0 && done < self.total { format!(", ETA {:.0} s", elapsed / done as f64 * (self.total - done) as f64) } else { String::new() };
-        eprintln!("{}: {done}/{} ({elapsed:.0} s{eta})", self.label, self.total);
+        // The rate of this session's steps only: resumed ones took no time here.
+        let new = done.saturating_sub(self.first);
+        let eta = if new > 0 && done < self.total { format!(", ETA {:.0} s", elapsed / new as f64 * (self.total - done) as f64) } else { String::new() };
+        let info = if self.info.is_empty() { String::new() } else { format!(" {}", self.info) };
+        eprintln!("{}: {done}/{}{info} ({elapsed:.0} s{eta})", self.label, self.total);
     }
 }
 
@@ -41,7 +48,7 @@ impl Bars {
         self.finish();
         if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             let now = std::time::Instant::now();
-            let mut plain = Plain { label: label.to_string(), total, done, started: now, last: now };
+            let mut plain = Plain { label: label.to_string(), total, first: done, done, info: String::new(), started: now, last: now };
             plain.report(done, true);
             self.plain = Some(plain);
             return;
@@ -80,6 +87,9 @@ impl TrainObserver for Bars {
         self.start(label, total, done);
     }
     fn advance(&mut self, done: u64, info: &str) {
+        if let Some(p) = &mut self.plain {
+            p.info = info.to_string();
+        }
         self.position(done);
         if let Some(b) = &self.bar
             && !info.is_empty()
