@@ -51,6 +51,21 @@ fn smoke_training_of_every_model_then_eval() {
         assert!(v["prm"].as_object().unwrap().contains_key(key), "missing prm.{key}: {v}");
     }
     assert!((13.0..=15.0).contains(&v["large"]["params_ratio"].as_f64().unwrap()));
+
+    // A shipped model goes on from the step its manifest records, and its record adds up.
+    let (before, large_sha) = (manifest["models"]["large"]["training"].clone(), manifest["models"]["large"]["sha256"].clone());
+    let more = ponder(&["train", "large", "--scale", "smoke", "--steps", "5", "--continue-shipped", "--out", out.to_str().unwrap(), "--checkpoints", ckpt.to_str().unwrap()]);
+    assert!(more.status.success(), "{}", String::from_utf8_lossy(&more.stderr));
+    assert!(String::from_utf8_lossy(&more.stderr).contains("continuing from step 3 of 5"), "{}", String::from_utf8_lossy(&more.stderr));
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let after = &manifest["models"]["large"]["training"];
+    assert_eq!(after["steps"], 5);
+    assert_eq!(after["continued_from"]["step"], 3);
+    assert_eq!(after["continued_from"]["sha256"], large_sha, "{after}");
+    assert!(after["tokens"].as_u64().unwrap() > before["tokens"].as_u64().unwrap());
+    let again = ponder(&["train", "large", "--scale", "smoke", "--steps", "5", "--continue-shipped", "--out", out.to_str().unwrap(), "--checkpoints", ckpt.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already ran 5 steps of 5; pass --steps above 5"), "{}", String::from_utf8_lossy(&again.stderr));
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -65,6 +80,15 @@ fn train_refuses_bad_input_clearly() {
     let out = ponder(&["eval", "--models", "/nonexistent/ponder-models"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no manifest.json"));
+    let out = ponder(&["train", "generator", "--learning-rate", "5"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 is outside 1e-6 to 1"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ponder(&["train", "prm", "--continue-shipped", "--scale", "smoke"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("continues one language model"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ponder(&["train", "large", "--continue-shipped", "--out", "/nonexistent/ponder-models"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--continue-shipped: no manifest.json"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Killing a training run mid-way (SIGKILL: no chance to save anything) loses only the steps

@@ -67,12 +67,22 @@ pub struct TrainArgs {
     /// Override the number of optimiser steps (1–1,000,000).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub steps: Option<u64>,
+    /// Override the peak learning rate of the warm-up and cosine schedule (1e-6 to 1).
+    #[arg(long, value_parser = learning_rate)]
+    pub learning_rate: Option<f64>,
     /// Rollouts per step prefix for the PRM's soft labels (1–64).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub rollouts: Option<u64>,
+    /// Continue the generator or large model already in --out from the step its manifest
+    /// records, on the same data stream, to --steps (default: the full plan). The optimiser
+    /// starts fresh, so its learning rate ramps up again over the first steps.
+    #[arg(long)]
+    pub continue_shipped: bool,
 }
 
 const GENERATOR_STEPS: usize = 10_000;
+/// Steps over which a continued run's learning rate ramps up again (see `Restart`).
+const CONTINUE_WARMUP: usize = 100;
 const GENERATOR_BATCH: usize = 64;
 /// Generator batches per step of the large model.
 const LARGE_GROUP: usize = 4;
@@ -96,16 +106,9 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
         (Role::Revision, false) => (1000, 32, 1e-3),
     };
     let steps = a.steps.map(|s| s as usize).unwrap_or(steps);
+    let lr = a.learning_rate.unwrap_or(lr);
     Plan {
-        schedule: Schedule {
-            steps,
-            batch_size,
-            learning_rate: lr,
-            warmup_steps: (steps / 20).clamp(1, 100),
-            final_lr_fraction: 0.1,
-            weight_decay: 0.01,
-            seed: a.seed,
-        },
+        schedule: cosine_schedule(steps, batch_size, lr, a.seed),
         prm_data: PrmDataConfig {
             problems: if smoke { 4 } else { 1000 },
             samples_per_problem: if smoke { 2 } else { 4 },
@@ -120,6 +123,28 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
             seed: a.seed,
         },
     }
+}
+
+/// Every run's schedule: a short warm-up, then cosine decay to a tenth of the peak.
+fn cosine_schedule(steps: usize, batch_size: usize, learning_rate: f64, seed: u64) -> Schedule {
+    Schedule {
+        steps,
+        batch_size,
+        learning_rate,
+        warmup_steps: (steps / 20).clamp(1, 100),
+        final_lr_fraction: 0.1,
+        weight_decay: 0.01,
+        seed,
+        restart: None,
+    }
+}
+
+fn learning_rate(text: &str) -> Result<f64, String> {
+    let lr: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+    if !(1e-6..=1.0).contains(&lr) {
+        return Err(format!("{lr} is outside 1e-6 to 1"));
+    }
+    Ok(lr)
 }
 
 pub fn machine() -> String {
@@ -188,8 +213,9 @@ fn trained_generator(out: &Path, device: &Device) -> Result<(LanguageModel, Mode
     Ok((weights::load_language_model(Role::Generator, &entry, bytes, device)?, entry.config))
 }
 
-fn checkpoint_dir(a: &TrainArgs, role: Role) -> Result<Checkpoints> {
-    let dir = a.checkpoints.join(role.name());
+/// The checkpoint folder of one run (`name`: the model's role, or a continuation of it).
+fn checkpoint_dir(a: &TrainArgs, name: &str) -> Result<Checkpoints> {
+    let dir = a.checkpoints.join(name);
     if a.fresh && dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
     }
@@ -229,6 +255,9 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
         What::Revision => vec![Role::Revision],
         What::All => vec![Role::Generator, Role::Large, Role::Prm, Role::Revision],
     };
+    if a.continue_shipped && !matches!(a.what, What::Generator | What::Large) {
+        bail!("--continue-shipped continues one language model: ponder train generator|large --continue-shipped");
+    }
     let (device, backend) = devices(a.backend)?;
     println!("training on {backend} · {}", machine());
     for role in order {
@@ -257,27 +286,102 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
 fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
     let vocab = ArithmeticChain.tokenizer().vocab_size();
     let config = role.default_config(vocab);
-    let plan = plan(role, a);
-    let s = plan.schedule.clone();
+    let mut plan = plan(role, a);
     let ad = device.clone().autodiff();
-    ad.seed(s.seed);
-    let model = LanguageModel::init(&config, &ad);
+    ad.seed(plan.schedule.seed);
+    // A continuation keeps its own checkpoint folder: the original run's is another run.
+    let (model, continues, fingerprint, run_name) = if a.continue_shipped {
+        let (model, earlier) = shipped_run(a, role, &config, &plan.schedule, &ad)?;
+        let from_step = earlier.progress.step;
+        // Unless told otherwise, go on at the rate the shipped run ended at, down the plan's
+        // cosine: raising it again (to 6.9e-4 for the large model at step 1,650 of 2,500) cost
+        // the model more of its skill over the next 150 steps (README, "Training").
+        if a.learning_rate.is_none() {
+            plan.schedule.learning_rate *= earlier.final_learning_rate / plan.schedule.learning_rate_at(from_step);
+        }
+        let warmup_steps = if a.scale == Scale::Smoke { 1 } else { CONTINUE_WARMUP };
+        plan.schedule.restart = Some(train::Restart { from_step, warmup_steps });
+        let fingerprint = fingerprint(role, &plan, &format!("continues {}", earlier.sha256));
+        (model, Some(earlier), fingerprint, format!("{}-continued", role.name()))
+    } else {
+        (LanguageModel::init(&config, &ad), None, fingerprint(role, &plan, ""), role.name().to_string())
+    };
+    let s = plan.schedule.clone();
     let params = config.lm_params();
     println!("\n{}: {} parameters, {} steps × {} problems", role.name(), params, s.steps, s.batch_size);
     let mut bars = Bars::new();
     let fitted = train::fit(
         model,
         &s,
-        &fingerprint(role, &plan, ""),
+        &fingerprint,
+        continues.as_ref().map(|c| c.progress.clone()),
         |step| Batch::language_model(&language_model_batch(role, s.seed, step, s.batch_size), &ad),
         train::lm_loss,
-        Some(&checkpoint_dir(a, role)?),
+        Some(&checkpoint_dir(a, &run_name)?),
         None,
         &mut bars,
         cancel,
     )?;
     report(role, &fitted.progress);
-    ship(&a.out, role, &config, &fitted.model.valid(), record(&fitted.progress, &s, params, backend))
+    let mut rec = record(&fitted.progress, &s, params, backend);
+    if let (Some(c), Some(r)) = (&continues, s.restart) {
+        rec["continued_from"] = json!({
+            "step": r.from_step,
+            "sha256": c.sha256,
+            "optimizer": "fresh",
+            "warmup_steps": r.warmup_steps,
+            "shipped_final_learning_rate": c.final_learning_rate,
+        });
+    }
+    ship(&a.out, role, &config, &fitted.model.valid(), rec)
+}
+
+/// A shipped model and the record of the run that made it, for `--continue-shipped`.
+struct ShippedRun {
+    progress: train::Progress,
+    sha256: String,
+    /// The learning rate of its last step.
+    final_learning_rate: f64,
+}
+
+/// Loads `role`'s shipped weights from `--out` and checks that its run can go on under
+/// `schedule`: the same batch size and seed (so the same data stream from where it stopped),
+/// and fewer steps done than planned.
+fn shipped_run(a: &TrainArgs, role: Role, config: &ModelConfig, schedule: &Schedule, device: &Device) -> Result<(LanguageModel, ShippedRun)> {
+    let manifest = read_manifest(&a.out)?.with_context(|| format!("--continue-shipped: no {} in {}", MANIFEST_FILE, a.out.display()))?;
+    let entry = manifest.entry(role)?.clone();
+    if &entry.config != config {
+        bail!("--continue-shipped: the shipped {} has another shape than this version trains ({:?})", role.name(), entry.config);
+    }
+    let training = entry.training.clone().with_context(|| format!("--continue-shipped: the manifest has no training record for {}", role.name()))?;
+    let missing = |key: &str| format!("--continue-shipped: the {} record has no {key}", role.name());
+    let number = |key: &str| training[key].as_f64().with_context(|| missing(key));
+    let count = |key: &str| training[key].as_u64().with_context(|| missing(key));
+    let done = count("steps")? as usize;
+    for (key, planned) in [("batch_size", schedule.batch_size as u64), ("seed", schedule.seed)] {
+        let shipped = count(key)?;
+        if shipped != planned {
+            bail!("--continue-shipped: the shipped {} was trained with {key} {shipped}, this run plans {planned}; continuing would change its data", role.name());
+        }
+    }
+    if done >= schedule.steps {
+        bail!("--continue-shipped: the shipped {} already ran {done} steps of {}; pass --steps above {done}", role.name(), schedule.steps);
+    }
+    let progress = train::Progress {
+        step: done,
+        tokens: count("tokens")?,
+        target_tokens: count("target_tokens")?,
+        seconds: number("wall_seconds")?,
+        loss_history: serde_json::from_value(training["loss_history"].clone()).context("--continue-shipped: reading the loss history")?,
+        resumed: training["resumed"].as_u64().unwrap_or(0) as usize,
+        ..train::Progress::default()
+    };
+    let path = a.out.join(&entry.file);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let model = weights::load_language_model(role, &entry, bytes, device)?;
+    // The shipped run's own schedule (this version's shape, its steps and peak), at its end.
+    let final_learning_rate = cosine_schedule(done, schedule.batch_size, number("learning_rate")?, schedule.seed).learning_rate_at(done.saturating_sub(1));
+    Ok((model, ShippedRun { progress, sha256: entry.sha256.clone(), final_learning_rate }))
 }
 
 /// Step `step`'s examples: the generator's stream, or for the large model (at full scale)
@@ -364,9 +468,10 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
             model,
             &s,
             &fingerprint(role, &plan, &data_path.display().to_string()),
+            None,
             |step| Batch::reward_model(&train::epoch_batch(&train_set, s.seed, step, s.batch_size), &ad),
             train::prm_loss,
-            Some(&checkpoint_dir(a, role)?),
+            Some(&checkpoint_dir(a, role.name())?),
             Some(validation),
             &mut bars,
             cancel,
@@ -422,9 +527,10 @@ fn train_revision(a: &TrainArgs, device: &Device, backend: &str, cancel: &Cancel
         model,
         &s,
         &fingerprint(Role::Revision, &plan, &data_path.display().to_string()),
+        None,
         |step| Batch::language_model(&train::epoch_batch(&examples, s.seed, step, s.batch_size), &ad),
         train::lm_loss,
-        Some(&checkpoint_dir(a, Role::Revision)?),
+        Some(&checkpoint_dir(a, Role::Revision.name())?),
         None,
         &mut bars,
         cancel,

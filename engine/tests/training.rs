@@ -14,7 +14,7 @@ fn tiny() -> ModelConfig {
 }
 
 fn schedule(steps: usize) -> Schedule {
-    Schedule { steps, batch_size: 8, learning_rate: 3e-3, warmup_steps: 2, final_lr_fraction: 0.1, weight_decay: 0.01, seed: 5 }
+    Schedule { steps, batch_size: 8, learning_rate: 3e-3, warmup_steps: 2, final_lr_fraction: 0.1, weight_decay: 0.01, seed: 5, restart: None }
 }
 
 /// Cancels the run once it reaches `at` steps (an interruption, like Ctrl-C).
@@ -50,6 +50,7 @@ fn run(steps: usize, dir: Option<&std::path::Path>, observer: &mut dyn TrainObse
         model,
         &s,
         "test",
+        None,
         |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
         train::lm_loss,
         checkpoints.as_ref(),
@@ -102,6 +103,7 @@ fn interrupted_run_resumes_to_the_same_weights() {
         LanguageModel::init(&tiny(), &device),
         &s,
         "other settings",
+        None,
         |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
         train::lm_loss,
         Some(&Checkpoints { dir: dir.clone(), every: 2 }),
@@ -110,6 +112,41 @@ fn interrupted_run_resumes_to_the_same_weights() {
         &CancelToken::new(),
     );
     assert!(matches!(other, Err(TrainError::Checkpoint(_))));
+}
+
+/// A finished run continued with `continues`: the record adds up, and the learning rate
+/// ramps up again from the step it continues at.
+#[test]
+fn a_finished_run_continues_with_a_fresh_optimiser_and_one_record() {
+    let first = run(4, None, &mut train::Quiet, &CancelToken::new()).unwrap();
+    let device = Device::flex().autodiff();
+    let s = Schedule { restart: Some(train::Restart { from_step: 4, warmup_steps: 3 }), ..schedule(7) };
+    let continued = train::fit(
+        first.model.clone(),
+        &s,
+        "continued",
+        Some(first.progress.clone()),
+        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
+        train::lm_loss,
+        None,
+        None,
+        &mut train::Quiet,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    let p = &continued.progress;
+    assert_eq!(p.step, 7);
+    assert_eq!(p.resumed, 1);
+    assert!(p.tokens > first.progress.tokens && p.seconds >= first.progress.seconds);
+    assert_eq!(&p.loss_history[..first.progress.loss_history.len()], &first.progress.loss_history[..]);
+    assert_eq!(p.loss_history.last().unwrap().0, 7);
+    assert_ne!(weights_of(&continued.model), weights_of(&first.model));
+    // The ramp: a third, two thirds, then the schedule's own rate.
+    let plain = schedule(7);
+    for (step, share) in [(4, 1.0 / 3.0), (5, 2.0 / 3.0), (6, 1.0)] {
+        assert!((s.learning_rate_at(step) - share * plain.learning_rate_at(step)).abs() < 1e-12, "step {step}");
+    }
+    assert_eq!(s.learning_rate_at(3), plain.learning_rate_at(3));
 }
 
 #[test]
@@ -136,6 +173,7 @@ fn reward_model_fits_soft_labels() {
         RewardModel::init(&config, &device),
         &s,
         "prm",
+        None,
         |step| Batch::reward_model(&train::epoch_batch(&examples, 1, step, 8), &device),
         train::prm_loss,
         None,

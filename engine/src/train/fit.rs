@@ -26,17 +26,33 @@ pub struct Schedule {
     pub final_lr_fraction: f64,
     pub weight_decay: f32,
     pub seed: u64,
+    /// A run continued from finished weights with a fresh optimiser (see [`Restart`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<Restart>,
+}
+
+/// Continuing a finished model with a fresh AdamW, whose first updates are about the
+/// learning rate in size for every parameter: the schedule's rate ramps up again from zero
+/// over `warmup_steps`, starting at `from_step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restart {
+    pub from_step: usize,
+    pub warmup_steps: usize,
 }
 
 impl Schedule {
     pub fn learning_rate_at(&self, step: usize) -> f64 {
+        let ramp = match self.restart {
+            Some(r) if step >= r.from_step => ((step - r.from_step + 1) as f64 / r.warmup_steps.max(1) as f64).min(1.0),
+            _ => 1.0,
+        };
         if step < self.warmup_steps {
-            return self.learning_rate * (step + 1) as f64 / self.warmup_steps as f64;
+            return ramp * self.learning_rate * (step + 1) as f64 / self.warmup_steps as f64;
         }
         let span = (self.steps.saturating_sub(self.warmup_steps)).max(1) as f64;
         let progress = ((step - self.warmup_steps) as f64 / span).min(1.0);
         let floor = self.learning_rate * self.final_lr_fraction;
-        floor + (self.learning_rate - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+        ramp * (floor + (self.learning_rate - floor) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
     }
 }
 
@@ -165,12 +181,15 @@ pub struct Fitted<M> {
 }
 
 /// Trains `model` on the batches `batch_for(step)` gives (a pure function of the step, so a
-/// resumed run sees the same data), minimising `loss`.
+/// resumed run sees the same data), minimising `loss`. `continues` is the record of an earlier
+/// run that ended with `model`'s weights: without a checkpoint, training goes on from its step
+/// (with a fresh optimiser; see [`Restart`]) and the record adds up.
 #[allow(clippy::too_many_arguments)]
 pub fn fit<M>(
     model: M,
     schedule: &Schedule,
     fingerprint: &str,
+    continues: Option<Progress>,
     mut batch_for: impl FnMut(usize) -> Batch,
     loss: impl Fn(&M, &Batch) -> Tensor<1>,
     checkpoints: Option<&Checkpoints>,
@@ -213,6 +232,12 @@ where
             progress.resumed += 1;
             observer.message(&format!("resuming from step {} of {} ({})", progress.step, schedule.steps, cp.dir.display()));
         }
+    }
+    if progress.step == 0
+        && let Some(earlier) = continues
+    {
+        observer.message(&format!("continuing from step {} of {} with a fresh optimiser", earlier.step, schedule.steps));
+        progress = Progress { fingerprint: fingerprint.to_string(), stopped_early: false, stale_checks: 0, resumed: earlier.resumed + 1, ..earlier };
     }
 
     let save = |model: &M, optimizer: &ModuleOptimizer, progress: &Progress, best: &Option<(M, f64)>, best_changed: bool| -> Result<(), TrainError> {
