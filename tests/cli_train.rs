@@ -51,6 +51,15 @@ fn smoke_training_of_every_model_then_eval() {
         assert!(v["prm"].as_object().unwrap().contains_key(key), "missing prm.{key}: {v}");
     }
     assert!((13.0..=15.0).contains(&v["large"]["params_ratio"].as_f64().unwrap()));
+    // --problems sets the greedy sample too, and the disagreements account for the difference.
+    assert_eq!(v["size"]["greedy_problems_per_level"], 1);
+    for level in ["1", "2", "3", "4", "5"] {
+        let d = &v["large"]["against_generator"][level];
+        let n = d["problems"].as_f64().unwrap();
+        let gap = v["large"]["greedy"][level].as_f64().unwrap() - v["generator"]["greedy"][level].as_f64().unwrap();
+        assert_eq!(n, 1.0, "{d}");
+        assert!((gap - (d["only_large"].as_f64().unwrap() - d["only_generator"].as_f64().unwrap()) / n).abs() < 1e-9, "{v}");
+    }
 
     // A shipped model goes on from the step its manifest records, and its record adds up.
     let (before, large_sha) = (manifest["models"]["large"]["training"].clone(), manifest["models"]["large"]["sha256"].clone());

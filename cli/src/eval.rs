@@ -28,7 +28,8 @@ pub struct EvalArgs {
     pub write_manifest: bool,
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     pub backend: Backend,
-    /// Held-out problems per level (1–400), overriding the default sample size.
+    /// Held-out problems per level (1–400), overriding the default sample sizes (also the
+    /// greedy pass@1, which by default uses all 400).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=400))]
     pub problems: Option<u64>,
     /// Samples per problem (1–64), overriding the default.
@@ -75,12 +76,16 @@ pub fn eval(a: EvalArgs, cancel: CancelToken) -> Result<()> {
     let mut size = if a.quick { EvalSize::quick() } else { EvalSize::full() };
     if let Some(p) = a.problems {
         size.problems_per_level = p as usize;
+        size.greedy_problems_per_level = p as usize;
     }
     if let Some(s) = a.samples {
         size.samples_per_problem = s as usize;
     }
     if !a.json {
-        println!("evaluating on {} held-out problems per level, on {}", size.problems_per_level, info.adapter);
+        println!(
+            "evaluating on {} held-out problems per level ({} for greedy decoding), on {}",
+            size.problems_per_level, size.greedy_problems_per_level, info.adapter
+        );
     }
     let mut bars = Bars::new();
     let report = pollster::block_on(evaluate(&models, &size, &device, &mut bars, &cancel))?;
@@ -124,6 +129,9 @@ fn print_table(r: &engine::eval::EvalReport) {
     row("generator greedy", &r.generator.greedy);
     if let Some(l) = &r.large {
         row(&format!("large greedy ({:.1}× params)", l.params_ratio), &l.greedy);
+        let split = |f: fn(&engine::eval::GreedyDisagreement) -> usize| l.against_generator.values().map(|d| format!("{:>8}", f(d))).collect::<String>();
+        println!("{:<28}{}", "  solved by large only", split(|d| d.only_large));
+        println!("{:<28}{}", "  solved by generator only", split(|d| d.only_generator));
     }
     if let Some(p) = &r.prm {
         println!(

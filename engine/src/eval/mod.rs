@@ -60,6 +60,12 @@ pub fn row_text(row: &Row) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvalSize {
     pub problems_per_level: usize,
+    /// Problems per level for the greedy pass@1 of the generator and the larger model: one
+    /// deterministic decode each, so cheap enough to use every held-out problem; 24 or 100
+    /// problems cannot tell the two models apart (their greedy accuracies differ by a few
+    /// points and the first 100 problems of a level are no random draw of its difficulty).
+    #[serde(default)]
+    pub greedy_problems_per_level: usize,
     /// Samples per problem for pass@1, the PRM's AUROC and best-of-N selection.
     pub samples_per_problem: usize,
     /// Revision chains per problem (each of 5 attempts).
@@ -69,10 +75,10 @@ pub struct EvalSize {
 
 impl EvalSize {
     pub fn full() -> Self {
-        EvalSize { problems_per_level: 100, samples_per_problem: 16, revision_chains: 4, seed: 7 }
+        EvalSize { problems_per_level: 100, greedy_problems_per_level: HELDOUT_PER_LEVEL, samples_per_problem: 16, revision_chains: 4, seed: 7 }
     }
     pub fn quick() -> Self {
-        EvalSize { problems_per_level: 24, samples_per_problem: 16, revision_chains: 2, seed: 7 }
+        EvalSize { problems_per_level: 24, greedy_problems_per_level: HELDOUT_PER_LEVEL, samples_per_problem: 16, revision_chains: 2, seed: 7 }
     }
 }
 
@@ -97,6 +103,17 @@ pub struct GeneratorEval {
 pub struct LargeEval {
     pub params_ratio: f64,
     pub greedy: PerLevel,
+    /// Per level, the problems only one of the two models solves greedily: where the accuracies
+    /// differ, this says by how many problems and whether the difference is one-sided.
+    pub against_generator: BTreeMap<String, GreedyDisagreement>,
+}
+
+/// Problems of one level that exactly one of two greedy decoders solves.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GreedyDisagreement {
+    pub problems: usize,
+    pub only_large: usize,
+    pub only_generator: usize,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -205,10 +222,29 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         report.generator.pass_at_1.insert(level_key(level), fraction(of_level.iter().map(|g| g.correct)));
     }
 
-    report.generator.greedy = greedy_pass(g_model, g_config, &problems, device, "generator: greedy", progress, cancel).await?;
+    let greedy_problems: Vec<(Level, ChainProblem)> =
+        Level::ALL.iter().flat_map(|&l| heldout(l, size.greedy_problems_per_level).into_iter().map(move |p| (l, p))).collect();
+    let g_right = greedy_pass(g_model, g_config, &greedy_problems, device, "generator: greedy", progress, cancel).await?;
+    report.generator.greedy = per_level(&greedy_problems, |i| g_right[i]);
     if let Some((l_model, l_config)) = models.large {
-        let greedy = greedy_pass(l_model, l_config, &problems, device, "large: greedy", progress, cancel).await?;
-        report.large = Some(LargeEval { params_ratio: l_config.lm_params() as f64 / g_config.lm_params() as f64, greedy });
+        let l_right = greedy_pass(l_model, l_config, &greedy_problems, device, "large: greedy", progress, cancel).await?;
+        let against_generator = Level::ALL
+            .iter()
+            .map(|&level| {
+                let of_level: Vec<usize> = (0..greedy_problems.len()).filter(|&i| greedy_problems[i].0 == level).collect();
+                let d = GreedyDisagreement {
+                    problems: of_level.len(),
+                    only_large: of_level.iter().filter(|&&i| l_right[i] && !g_right[i]).count(),
+                    only_generator: of_level.iter().filter(|&&i| g_right[i] && !l_right[i]).count(),
+                };
+                (level_key(level), d)
+            })
+            .collect();
+        report.large = Some(LargeEval {
+            params_ratio: l_config.lm_params() as f64 / g_config.lm_params() as f64,
+            greedy: per_level(&greedy_problems, |i| l_right[i]),
+            against_generator,
+        });
     }
 
     if let Some((p_model, p_config)) = models.prm {
@@ -294,6 +330,7 @@ fn fraction(it: impl Iterator<Item = bool>) -> f64 {
     if n == 0 { 0.0 } else { yes as f64 / n as f64 }
 }
 
+/// Whether the greedy decode of each problem is right.
 async fn greedy_pass(
     model: &LanguageModel,
     config: &ModelConfig,
@@ -302,17 +339,20 @@ async fn greedy_pass(
     label: &str,
     progress: &mut dyn EvalProgress,
     cancel: &CancelToken,
-) -> Result<PerLevel, InferError> {
+) -> Result<Vec<bool>, InferError> {
     let task = ArithmeticChain;
     let starts: Vec<RowStart> = problems.iter().map(|(_, p)| RowStart { context: prompt_tokens(p), seed: 0 }).collect();
     progress.phase(label, starts.len() as u64);
     let rows = generate_all(model, config, &task.tokenizer(), device, starts, 0.0, cancel, &mut |d| progress.done(d as u64)).await?;
-    let mut out = PerLevel::new();
-    for &level in &Level::ALL {
-        let correct = problems.iter().zip(&rows).filter(|((l, _), _)| *l == level).map(|((_, p), r)| task.grade(p, &row_text(r)).answer_correct);
-        out.insert(level_key(level), fraction(correct));
-    }
-    Ok(out)
+    Ok(problems.iter().zip(&rows).map(|((_, p), r)| task.grade(p, &row_text(r)).answer_correct).collect())
+}
+
+/// The fraction of each level's problems for which `right(index)` holds.
+fn per_level(problems: &[(Level, ChainProblem)], right: impl Fn(usize) -> bool) -> PerLevel {
+    Level::ALL
+        .iter()
+        .map(|&level| (level_key(level), fraction((0..problems.len()).filter(|&i| problems[i].0 == level).map(&right))))
+        .collect()
 }
 
 async fn score_all(model: &RewardModel, config: &ModelConfig, graded: &[Graded], device: &Device, progress: &mut dyn EvalProgress) -> Result<Vec<Vec<f32>>, InferError> {
