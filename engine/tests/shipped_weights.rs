@@ -37,12 +37,13 @@ fn shipped_weights_load_and_match_the_manifest() {
     assert!(g.metrics.as_ref().is_some_and(|m| m["generator"]["pass_at_1"]["1"].is_number()), "no evaluation numbers recorded");
     // The large model trains on the generator's data stream (same seed, whole generator
     // batches several to a step); both token counts are recorded for the FLOPs-matched
-    // comparison. (It saw a prefix of that stream: see the README's "Training" for why.)
+    // comparison: it saw the whole stream, the same problems in the same order.
     let (gt, lt) = (g.training.as_ref().unwrap(), manifest.entry(Role::Large).unwrap().training.as_ref().unwrap());
     assert_eq!(gt["seed"], lt["seed"]);
     let (gb, lb) = (gt["batch_size"].as_u64().unwrap(), lt["batch_size"].as_u64().unwrap());
     assert!(lb >= gb && lb % gb == 0, "the large model's batch ({lb}) should be whole generator batches ({gb})");
-    assert!(lt["tokens"].as_u64().unwrap() <= gt["tokens"].as_u64().unwrap());
+    assert_eq!(lt["tokens"], gt["tokens"], "the large model should see the generator's token count");
+    assert_eq!(lt["steps"].as_u64().unwrap() * lb, gt["steps"].as_u64().unwrap() * gb, "the large model should see every generator batch");
 
     let models = Models::from_manifest(manifest, |f| std::fs::read(dir().join(f)).map_err(|e| weights::WeightsError::Read { file: f.into(), detail: e.to_string() }), &device);
     assert!(models.is_ok());
