@@ -294,8 +294,9 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         let (model, earlier) = shipped_run(a, role, &config, &plan.schedule, &ad)?;
         let from_step = earlier.progress.step;
         // Unless told otherwise, go on at the rate the shipped run ended at, down the plan's
-        // cosine: raising it again (to 6.9e-4 for the large model at step 1,650 of 2,500) cost
-        // the model more of its skill over the next 150 steps (README, "Training").
+        // cosine, so the jump is only the fresh optimiser's. The plan's own rate at that step
+        // (6.9e-4 for the large model at step 1,650 of 2,500) cost more skill at first and was
+        // not clearly better by the end (README, "Training").
         if a.learning_rate.is_none() {
             plan.schedule.learning_rate *= earlier.final_learning_rate / plan.schedule.learning_rate_at(from_step);
         }
