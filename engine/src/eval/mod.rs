@@ -62,8 +62,7 @@ pub struct EvalSize {
     pub problems_per_level: usize,
     /// Problems per level for the greedy pass@1 of the generator and the larger model: one
     /// deterministic decode each, so cheap enough to use every held-out problem; 24 or 100
-    /// problems cannot tell the two models apart (their greedy accuracies differ by a few
-    /// points and the first 100 problems of a level are no random draw of its difficulty).
+    /// problems cannot tell apart two models whose greedy accuracies differ by a few points.
     #[serde(default)]
     pub greedy_problems_per_level: usize,
     /// Samples per problem for pass@1, the PRM's AUROC and best-of-N selection.
