@@ -34,6 +34,15 @@ fn quick_experiment_reports_every_section_and_resumes() {
     }
     let rows = v["flops_matched"]["rows"].as_array().unwrap();
     assert_eq!(rows.iter().map(|r| r["r"].as_f64().unwrap()).collect::<Vec<_>>(), [0.16, 0.79, 22.0]);
+    // Each bin is also compared over all its problems, best-of-N drawn from the pools.
+    let bins = v["difficulty"]["levels_by_bin"].as_array().unwrap();
+    for row in rows {
+        for (b, levels) in row["by_bin"].as_array().unwrap().iter().zip(bins) {
+            let whole: u64 = levels.as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum();
+            assert_eq!(b["all_problems"].as_u64().unwrap(), whole, "{b}");
+            assert!(b["best_of_n_all_problems"].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{b}");
+        }
+    }
     assert_eq!(v["findings"].as_array().unwrap().len(), 5);
     assert!(v["run"]["model_sha256"].is_object());
     for figure in ["sweeps", "revisions", "compute_optimal", "flops_matched", "difficulty"] {

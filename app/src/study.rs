@@ -285,11 +285,28 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                         view! { <tr><td>{format!("R={} (×{:.0} → N={})", row.r, row.multiplier, row.budget.map(|b| b.to_string()).unwrap_or("-".into()))}</td>{tds}</tr> }
                     })
                     .collect_view();
+                // The same budgets over every problem of a bin, with best-of-N from the sample
+                // pools: the searched problems are only a few per bin.
+                let whole_bins = f
+                    .rows
+                    .iter()
+                    .filter(|row| row.by_bin.iter().any(|b| b.best_of_n_all_problems.is_some()))
+                    .map(|row| {
+                        let tds = row
+                            .by_bin
+                            .iter()
+                            .zip(&f.large_greedy_all_problems)
+                            .map(|(fb, large)| view! { <td class="num">{format!("{} vs {}", fb.best_of_n_all_problems.map(pct).unwrap_or("–".into()), pct(*large))}</td> })
+                            .collect_view();
+                        let problems = row.by_bin.first().map(|b| b.all_problems).unwrap_or(0);
+                        view! { <tr><td>{format!("R={}: best-of-{} weighted, all {} problems of each bin", row.r, row.budget.map(|b| b.to_string()).unwrap_or("-".into()), problems)}</td>{tds}</tr> }
+                    })
+                    .collect_view();
                 view! {
                     <h3>"FLOPs matched: the small model with compute-optimal test-time compute vs the " {format!("{:.1}", f.params_ratio)} "× larger model, greedy"</h3>
                     <div class="table-scroll"><table class="study-table" data-testid="study-flops">
                         <thead><tr><th>"R = inference / pretraining tokens"</th><th>"bin 1"</th><th>"bin 2"</th><th>"bin 3"</th><th>"bin 4"</th><th>"bin 5"</th></tr></thead>
-                        <tbody>{rows}</tbody>
+                        <tbody>{rows}{whole_bins}</tbody>
                     </table></div>
                 }
             });

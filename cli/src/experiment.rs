@@ -435,6 +435,15 @@ fn print_summary(r: &study::StudyReport) {
                 row.budget.map(|b| b.to_string()).unwrap_or("-".into()),
                 row.by_bin.iter().map(|b| format!("{}/{}", b.test_time.map(pct).unwrap_or("-".into()), pct(b.large_greedy))).collect::<Vec<_>>().join(" ")
             );
+            println!(
+                "  over all of each bin's problems, best-of-N weighted vs larger model: {}",
+                row.by_bin
+                    .iter()
+                    .zip(&f.large_greedy_all_problems)
+                    .map(|(b, large)| format!("{}/{}", b.best_of_n_all_problems.map(pct).unwrap_or("-".into()), pct(*large)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
         }
     }
     println!("findings:");

@@ -134,6 +134,13 @@ pub struct FlopsBin {
     /// The small model with one sample (budget 1, best-of-N), same problems.
     pub small_one_sample: f64,
     pub problems: usize,
+    /// Best-of-N weighted at the matched budget over *all* the bin's problems (drawn from the
+    /// sample pools, so no search is needed): against [`FlopsMatched::large_greedy_all_problems`],
+    /// a comparison on the whole bin where the searched problems are only a few.
+    #[serde(default)]
+    pub best_of_n_all_problems: Option<f64>,
+    #[serde(default)]
+    pub all_problems: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -455,12 +462,18 @@ pub fn analyse(
                 let by_bin = (1..=BINS)
                     .map(|bin| {
                         let members = bin_members(&oracle, searched, bin);
+                        let whole_bin = bin_members(&oracle, &all, bin);
                         FlopsBin {
                             bin,
                             test_time: bi.and_then(|i| oracle_all.by_bin.get(bin - 1).and_then(|v| v[i])),
                             large_greedy: mean(members.iter().map(|&p| greedy[p] as u8 as f64)),
                             small_one_sample: bon.and_then(|c| members.iter().map(|&p| problem_accuracy(&outcomes, c, 1, p)).sum::<Option<f64>>()).map(|s| s / members.len().max(1) as f64).unwrap_or(0.0),
                             problems: members.len(),
+                            best_of_n_all_problems: bi.zip(bon).and_then(|(i, c)| {
+                                let accuracies: Option<Vec<f64>> = whole_bin.iter().map(|&p| problem_accuracy(&outcomes, c, config.budgets[i], p)).collect();
+                                accuracies.map(mean)
+                            }),
+                            all_problems: whole_bin.len(),
                         }
                     })
                     .collect();
