@@ -469,10 +469,7 @@ pub fn analyse(
                             large_greedy: mean(members.iter().map(|&p| greedy[p] as u8 as f64)),
                             small_one_sample: bon.and_then(|c| members.iter().map(|&p| problem_accuracy(&outcomes, c, 1, p)).sum::<Option<f64>>()).map(|s| s / members.len().max(1) as f64).unwrap_or(0.0),
                             problems: members.len(),
-                            best_of_n_all_problems: bi.zip(bon).and_then(|(i, c)| {
-                                let accuracies: Option<Vec<f64>> = whole_bin.iter().map(|&p| problem_accuracy(&outcomes, c, config.budgets[i], p)).collect();
-                                accuracies.map(mean)
-                            }),
+                            best_of_n_all_problems: bi.zip(bon).and_then(|(i, c)| cell(config, &outcomes, c, bin, config.budgets[i], &whole_bin)).map(|c| c.accuracy),
                             all_problems: whole_bin.len(),
                         }
                     })
