@@ -31,6 +31,11 @@ pub fn heldout(level: Level, count: usize) -> Vec<ChainProblem> {
     (0..count.min(HELDOUT_PER_LEVEL) as u64).map(|i| ArithmeticChain.generate(level, HELDOUT_SEED, i)).collect()
 }
 
+/// The first `count` held-out problems of every level, with their level, easiest level first.
+pub fn heldout_by_level(count: usize) -> Vec<(Level, ChainProblem)> {
+    Level::ALL.iter().flat_map(|&l| heldout(l, count).into_iter().map(move |p| (l, p))).collect()
+}
+
 /// Whether training must skip `problem`. Level 1 is exempt: it has only 810 distinct
 /// problems, so the held-out ones would be most of it; its numbers measure recall, not
 /// generalisation.
@@ -187,8 +192,7 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
     let started = web_time_now();
     let task = ArithmeticChain;
     let tokenizer = task.tokenizer();
-    let problems: Vec<(Level, ChainProblem)> =
-        Level::ALL.iter().flat_map(|&l| heldout(l, size.problems_per_level).into_iter().map(move |p| (l, p))).collect();
+    let problems = heldout_by_level(size.problems_per_level);
     let mut report = EvalReport { size: size.clone(), ..EvalReport::default() };
 
     // Sampled solutions: pass@1, and the material for the PRM and selection sections.
@@ -221,8 +225,7 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         report.generator.pass_at_1.insert(level_key(level), fraction(of_level.iter().map(|g| g.correct)));
     }
 
-    let greedy_problems: Vec<(Level, ChainProblem)> =
-        Level::ALL.iter().flat_map(|&l| heldout(l, size.greedy_problems_per_level).into_iter().map(move |p| (l, p))).collect();
+    let greedy_problems = heldout_by_level(size.greedy_problems_per_level);
     let g_right = greedy_pass(g_model, g_config, &greedy_problems, device, "generator: greedy", progress, cancel).await?;
     report.generator.greedy = per_level(&greedy_problems, |i| g_right[i]);
     if let Some((l_model, l_config)) = models.large {

@@ -15,7 +15,7 @@ pub use analysis::{ModelFacts, StudyReport, analyse, pick_search_problems, quant
 pub use configs::{SweepConfig, Width};
 pub use pool::{PoolSample, ProblemPool, best_of_n_from_pool, sample_pools};
 
-use crate::eval::{HELDOUT_PER_LEVEL, SAMPLING_TEMPERATURE, heldout};
+use crate::eval::{HELDOUT_PER_LEVEL, SAMPLING_TEMPERATURE, heldout_by_level};
 use crate::models::Models;
 use crate::search::{Common, NoEvents, Selection, Aggregation, SearchError};
 use crate::solve::{Drive, Verifier, solve};
@@ -121,7 +121,7 @@ impl StudyConfig {
 
     /// The test set: the first `problems_per_level` held-out problems of every level.
     pub fn problems(&self) -> Vec<(Level, ChainProblem)> {
-        Level::ALL.iter().flat_map(|&l| heldout(l, self.problems_per_level).into_iter().map(move |p| (l, p))).collect()
+        heldout_by_level(self.problems_per_level)
     }
 
     /// Every search run the sweep needs, costliest first (so parallel workers end together).
