@@ -120,6 +120,25 @@ fn backends_agree_with_the_cpu_reference() {
     for s in &scores[1..] {
         assert!(max_diff(s, &scores[0]) < 1e-4);
     }
+    // and its logits, which carry the solution's log-likelihood: a random model's probabilities
+    // are near 0 after a few steps, so they alone would hide a difference.
+    let t = tokens.len();
+    let ids: Vec<i64> = tokens.iter().map(|&x| x as i64).collect();
+    let pos: Vec<i64> = (0..t as i64).collect();
+    let mut logits = Vec::new();
+    for (name, d) in devices() {
+        let prm = random_reward_model(&cfg, 9, &d).unwrap();
+        let l: Vec<f32> = prm.logits(ints(&ids, [1, t], &d), ints(&pos, [1, t], &d), causal(t, &d)).into_data().iter::<f32>().collect();
+        assert!(l.iter().all(|x| x.is_finite()), "{name}: non-finite PRM logits");
+        logits.push((name, l));
+    }
+    let (_, reference) = &logits[0];
+    assert!(reference.iter().any(|&x| x < -10.0), "the likelihood term should reach the logits: {reference:?}");
+    for (name, l) in &logits[1..] {
+        for (a, b) in l.iter().zip(reference) {
+            assert!((a - b).abs() <= 1e-3 * b.abs().max(1.0), "{name}: PRM logit {a} against the CPU's {b}");
+        }
+    }
 }
 
 /// The PRM scores on the CPU through the fused attention; its probabilities at every position

@@ -168,7 +168,8 @@ fn reward_model_fits_soft_labels() {
         })
         .collect();
     let before = train::mean_prm_loss(&RewardModel::init(&config, &device), &examples, &device);
-    let s = Schedule { steps: 60, ..schedule(60) };
+    // A random language-model head starts the likelihood term far off (loss above 5 nats).
+    let s = Schedule { steps: 150, ..schedule(150) };
     let fitted = train::fit(
         RewardModel::init(&config, &device),
         &s,

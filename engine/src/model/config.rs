@@ -74,9 +74,10 @@ impl ModelConfig {
     pub fn lm_params(&self) -> usize {
         self.body_params() + self.d_model * self.vocab_size + self.vocab_size
     }
-    /// Parameters of the reward model (body and scalar head).
+    /// Parameters of the reward model (body, scalar head, language-model head and the
+    /// likelihood's weight).
     pub fn prm_params(&self) -> usize {
-        self.body_params() + self.d_model + 1
+        self.body_params() + self.d_model + 1 + self.d_model * self.vocab_size + self.vocab_size + 1
     }
 }
 

@@ -20,9 +20,9 @@ impl LanguageModel {
         }
     }
 
-    /// The generator's body, to start another model (the PRM) from it.
-    pub fn into_body(self) -> TransformerBody {
-        self.body
+    /// The generator's body and output head, to start another model (the PRM) from them.
+    pub fn into_parts(self) -> (TransformerBody, Linear) {
+        (self.body, self.head)
     }
 
     /// This model with room for `max_len` positions (see [`TransformerBody::with_max_len`]).

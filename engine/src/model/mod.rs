@@ -1,5 +1,5 @@
 //! burn models: a decoder-only transformer body shared by the generator (language-model head)
-//! and the process reward model (scalar head read at the end of every step).
+//! and the process reward model (a scalar head and the solution's likelihood, read at the end of every step).
 //! One code path runs on every burn device; burn's CPU backend adds two fast paths tested
 //! against it: GELU (`gelu`) and attention over the KV cache (`cpu_attention`).
 
