@@ -410,19 +410,30 @@ fn report(role: Role, p: &train::Progress) {
 }
 
 /// Caches generated data in the checkpoint folder so a resumed run does not regenerate it.
-fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(path: &Path, build: impl FnOnce() -> Result<T>) -> Result<T> {
+/// Data built once and kept beside the checkpoints, with the seconds its building took (so a
+/// run that reuses it still records them).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cached<T> {
+    seconds: f64,
+    data: T,
+}
+
+/// The data cached at `path`, or built (and cached) now; with the seconds its building took.
+fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(path: &Path, build: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
     if let Ok(text) = std::fs::read_to_string(path)
-        && let Ok(v) = serde_json::from_str(&text)
+        && let Ok(c) = serde_json::from_str::<Cached<T>>(&text)
     {
-        println!("reusing {}", path.display());
-        return Ok(v);
+        println!("reusing {} (built in {:.0} s)", path.display(), c.seconds);
+        return Ok((c.data, c.seconds));
     }
-    let v = build()?;
+    let started = std::time::Instant::now();
+    let data = build()?;
+    let c = Cached { seconds: started.elapsed().as_secs_f64(), data };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, serde_json::to_vec(&v)?).with_context(|| format!("writing {}", path.display()))?;
-    Ok(v)
+    std::fs::write(path, serde_json::to_vec(&c)?).with_context(|| format!("writing {}", path.display()))?;
+    Ok((c.data, c.seconds))
 }
 
 fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
@@ -433,12 +444,10 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
         std::fs::remove_dir_all(&data_dir)?;
     }
     let data_path = data_dir.join(format!("{}.json", serde_json::to_string(&plan.prm_data)?.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>()));
-    let started = std::time::Instant::now();
     let mut bars = Bars::new();
-    let data = cached(&data_path, || {
+    let (data, data_seconds) = cached(&data_path, || {
         Ok(pollster::block_on(prm_data::build(&generator, &g_config, &plan.prm_data, device, &mut bars, cancel))?)
     })?;
-    let data_seconds = started.elapsed().as_secs_f64();
     let n_val = (plan.prm_data.problems / 10).max(1);
     let split = |hard: bool| -> (Vec<PrmExample>, Vec<PrmExample>) {
         let pick = |s: &prm_data::PrmSample| if hard { s.hard.clone() } else { s.soft.clone() };
@@ -484,6 +493,8 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
         )?;
         report(role, &fitted.progress);
         let mut rec = record(&fitted.progress, &s, g_config.prm_params(), backend);
+        // Only the head trains: the frozen body runs forward only (2 FLOPs per parameter and token).
+        rec["flops"] = json!(2.0 * g_config.prm_params() as f64 * fitted.progress.tokens as f64);
         rec["data"] = json!({
             "labels": if hard { "hard: the exact checker's verdict per step" } else { "soft: fraction of Monte-Carlo rollouts reaching the right answer" },
             "problems": plan.prm_data.problems,
@@ -512,12 +523,10 @@ fn train_revision(a: &TrainArgs, device: &Device, backend: &str, cancel: &Cancel
     if a.fresh && data_path.exists() {
         std::fs::remove_file(&data_path)?;
     }
-    let started = std::time::Instant::now();
     let mut bars = Bars::new();
-    let data = cached(&data_path, || {
+    let (data, data_seconds) = cached(&data_path, || {
         Ok(pollster::block_on(revision_data::build(&generator, &g_config, &r_config, &plan.revision_data, device, &mut bars, cancel))?)
     })?;
-    let data_seconds = started.elapsed().as_secs_f64();
     let examples = revision_data::examples(&data);
     if examples.is_empty() {
         bail!("no revision trajectories could be built");

@@ -116,10 +116,10 @@ mod tests {
         let positions: Tensor<2, Int> = Tensor::from_data(TensorData::new(positions, [1, t]), &device);
         let mask: Tensor<4> = Tensor::from_data(TensorData::new(mask, [1, 1, t, t]), &device);
 
-        let logits: Vec<f32> = model.logits(tokens.clone(), positions.clone(), mask.clone()).into_data().to_vec().unwrap();
+        let logits: Vec<f32> = model.logits(tokens.clone(), positions.clone(), mask.clone()).into_data().iter::<f32>().collect();
         let hidden = model.body.forward(tokens, positions, mask, None);
-        let head: Vec<f32> = model.head.forward(hidden.clone()).into_data().to_vec().unwrap();
-        let log_probs: Vec<f32> = activation::log_softmax(model.lm_head.forward(hidden), 2).into_data().to_vec().unwrap();
+        let head: Vec<f32> = model.head.forward(hidden.clone()).into_data().iter::<f32>().collect();
+        let log_probs: Vec<f32> = activation::log_softmax(model.lm_head.forward(hidden), 2).into_data().iter::<f32>().collect();
         let v = config.vocab_size;
         let solution_from = seq.iter().position(|&s| s == tokenizer.step_end()).unwrap() + 1;
         let mut likelihood = 0.0f32;
