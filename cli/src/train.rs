@@ -409,7 +409,6 @@ fn report(role: Role, p: &train::Progress) {
     );
 }
 
-/// Caches generated data in the checkpoint folder so a resumed run does not regenerate it.
 /// Data built once and kept beside the checkpoints, with the seconds its building took (so a
 /// run that reuses it still records them).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -418,7 +417,8 @@ struct Cached<T> {
     data: T,
 }
 
-/// The data cached at `path`, or built (and cached) now; with the seconds its building took.
+/// The data cached at `path` (in the checkpoint folder, so a resumed run does not regenerate
+/// it), or built and cached now; with the seconds its building took.
 fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(path: &Path, build: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
     if let Ok(text) = std::fs::read_to_string(path)
         && let Ok(c) = serde_json::from_str::<Cached<T>>(&text)

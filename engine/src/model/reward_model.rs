@@ -3,10 +3,10 @@
 //!
 //! Besides the body's hidden state the head reads one more number: the log-likelihood of the
 //! solution so far under the model's own language-model head (started from the generator's).
-//! A wrong step is mostly a digit the generator was unsure of, and a scalar head on the hidden
-//! state alone did not learn to see that: trained on the same Monte-Carlo labels it ranked the
-//! samples of one problem no better than chance (AUROC 0.55), while the generator's own
-//! likelihood ranks them at 0.90.
+//! Wrong samples are mostly ones the generator itself found unlikely: its log-likelihood ranks
+//! right above wrong samples of one problem at AUROC 0.90. A scalar head on the hidden state
+//! alone did not learn to see that: trained on the same Monte-Carlo labels it ranked them no
+//! better than chance (0.55).
 
 use super::transformer::CacheWrite;
 use super::{KvCache, ModelConfig, TransformerBody};
