@@ -50,12 +50,13 @@ fn typed_problems_are_solved_and_bad_input_is_explained() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["result"]["true_answer"], "190");
 
-    let bad: [(&[&str], &str); 5] = [
+    let bad: [(&[&str], &str); 6] = [
         (&["solve", "--problem", "12/3"], "division"),
         (&["solve", "--problem", "1000+1"], "operands go up to 999"),
         (&["solve", "--budget", "0"], "--budget"),
         (&["solve", "--strategy", "revisions", "--budget", "8", "--chains", "3"], "chains must divide the budget"),
         (&["solve", "--temperature", "9"], "--temperature"),
+        (&["solve", "--policy", "findings"], "--policy applies to --strategy compute-optimal only"),
     ];
     for (args, needle) in bad {
         let out = ponder(args);
@@ -68,15 +69,21 @@ fn typed_problems_are_solved_and_bad_input_is_explained() {
 
 #[test]
 fn compute_optimal_predicts_once_and_answers_once() {
-    let out = ponder(&["solve", "--level", "1", "--strategy", "compute-optimal", "--budget", "8", "--seed", "1", "--backend", "cpu", "--events"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let count = |kind: &str| text.lines().filter(|l| l.contains(&format!("\"event\":\"{kind}\""))).count();
-    // The probe's own vote stays internal: one answer for the run.
-    assert_eq!(count("answer_chosen"), 1, "{text}");
-    assert_eq!(count("difficulty_predicted"), 1, "{text}");
-    let last_compute = text.lines().rfind(|l| l.contains("\"event\":\"compute_spent\"")).unwrap();
-    assert!(last_compute.contains("\"generations\":8"), "{last_compute}");
+    // The measured policy (the default) and the study's findings.
+    for policy in ["measured", "findings"] {
+        let out = ponder(&["solve", "--level", "1", "--strategy", "compute-optimal", "--budget", "8", "--seed", "1", "--backend", "cpu", "--events", "--policy", policy]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let source = if policy == "measured" { "policy:  measured by `ponder experiment`" } else { "policy:  the study's findings" };
+        assert!(err.contains(source), "{err}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let count = |kind: &str| text.lines().filter(|l| l.contains(&format!("\"event\":\"{kind}\""))).count();
+        // The probe's own vote stays internal: one answer for the run.
+        assert_eq!(count("answer_chosen"), 1, "{text}");
+        assert_eq!(count("difficulty_predicted"), 1, "{text}");
+        let last_compute = text.lines().rfind(|l| l.contains("\"event\":\"compute_spent\"")).unwrap();
+        assert!(last_compute.contains("\"generations\":8"), "{last_compute}");
+    }
 }
 
 /// The same seed and configuration give the same samples, answers and compute on the same

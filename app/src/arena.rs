@@ -2,6 +2,7 @@
 
 use crate::lane::{LaneState, Sample};
 use crate::util::{flops, score_color};
+use engine::search::compute_optimal::Policy;
 use engine::solve::StrategyName;
 use leptos::prelude::*;
 
@@ -38,7 +39,7 @@ pub const LANES: [LaneSpec; 5] = [
     LaneSpec {
         strategy: StrategyName::ComputeOptimal,
         title: "Compute-optimal pick",
-        explain: "Guesses how hard the problem is from a few verifier-scored samples, then spends the rest on the strategy suited to that difficulty.",
+        explain: "Guesses how hard the problem is from a few verifier-scored samples, then spends the rest on what won problems that hard, at that budget, in Ponder's own study.",
     },
 ];
 
@@ -167,8 +168,10 @@ pub fn Lane(spec: &'static LaneSpec, state: RwSignal<LaneState>, true_answer: Si
             </header>
             <p class="compute" data-testid="compute">{compute}</p>
             {move || state.with(|s| s.prediction.clone()).map(|p| {
-                let score = p.mean_score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "–".into());
-                view! { <p class="prediction">{format!("predicted difficulty: bin {} of 5 (mean verifier score {score}) → {}", p.bin, p.picked)}</p> }
+                // Three decimals: the measured bins 1 and 2 part at a score of about 0.99.
+                let score = p.mean_score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "–".into());
+                let source = format!("policy: {}", Policy::default().source);
+                view! { <p class="prediction" title=source>{format!("predicted difficulty: bin {} of 5 (mean verifier score {score}) → {}", p.bin, p.picked)}</p> }
             })}
             {move || state.with(|s| s.error.clone()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || state.with(|s| tally_view(s, true_answer.get()))}

@@ -394,6 +394,10 @@ fn journal_path(dir: &Path) -> PathBuf {
 
 fn write_outputs(dir: &Path, report: &study::StudyReport, json: &str) -> Result<()> {
     std::fs::write(dir.join("report.json"), json)?;
+    // The policy the compute-optimal strategy runs (the engine builds the committed one in).
+    if let Some(policy) = study::measured_policy(report) {
+        std::fs::write(dir.join("policy.json"), serde_json::to_string_pretty(&policy)? + "\n")?;
+    }
     let figures_dir = dir.join("figures");
     std::fs::create_dir_all(&figures_dir)?;
     for (name, svg) in figures::all(report) {

@@ -4,6 +4,7 @@ use crate::models::{self, ModelArgs};
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use engine::infer::CancelToken;
+use engine::search::compute_optimal::Policy;
 use engine::search::revisions::RevisionSelection;
 use engine::search::{Aggregation, Common, Event, RunResult, Selection};
 use engine::solve::{Drive, Knobs, Strategy, StrategyName, Verifier, solve as run_solve};
@@ -40,6 +41,15 @@ pub enum AggregationArg {
 pub enum VerifierArg {
     Prm,
     Oracle,
+}
+
+/// Which compute-optimal policy picks the configuration per predicted bin.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PolicyArg {
+    /// What `ponder experiment` measured on Ponder's models (results/study/policy.json).
+    Measured,
+    /// The study's findings: revisions on easy problems, beam search on hard ones.
+    Findings,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -95,6 +105,9 @@ pub struct SolveArgs {
     /// Verifier: the trained PRM, or the exact checker (a perfect verifier).
     #[arg(long, value_enum, default_value_t = VerifierArg::Prm)]
     pub verifier: VerifierArg,
+    /// The compute-optimal policy (with --strategy compute-optimal; default: measured).
+    #[arg(long, value_enum)]
+    pub policy: Option<PolicyArg>,
     #[command(flatten)]
     pub models: ModelArgs,
     /// Print the result as JSON on stdout.
@@ -128,7 +141,17 @@ fn strategy(a: &SolveArgs) -> Result<Strategy> {
         StrategyArg::Revisions => StrategyName::Revisions,
         StrategyArg::ComputeOptimal => StrategyName::ComputeOptimal,
     };
-    Ok(knobs.strategy(name)?)
+    if a.policy.is_some() && name != StrategyName::ComputeOptimal {
+        bail!("--policy applies to --strategy compute-optimal only");
+    }
+    let mut strategy = knobs.strategy(name)?;
+    if let Strategy::ComputeOptimal(co) = &mut strategy {
+        co.policy = match a.policy.unwrap_or(PolicyArg::Measured) {
+            PolicyArg::Measured => Policy::measured()?,
+            PolicyArg::Findings => Policy::study_findings(),
+        };
+    }
+    Ok(strategy)
 }
 
 pub fn solve(a: SolveArgs) -> Result<()> {
@@ -171,6 +194,9 @@ pub fn solve(a: SolveArgs) -> Result<()> {
     };
     eprintln!("problem: {}   ({level_text}; operations apply left to right)", task.display(&problem));
     eprintln!("strategy: {} costing {} generations", strategy.name(), strategy.cost());
+    if let Strategy::ComputeOptimal(co) = &strategy {
+        eprintln!("policy:  {}", co.policy.source);
+    }
 
     let bar = ProgressBar::new(strategy.cost());
     bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} generations  {msg}").unwrap());

@@ -4,11 +4,11 @@ use crate::infer::{CancelToken, DecodeLimits, Decoder, Pause, PrmScorer};
 use crate::models::Models;
 use crate::search::beam::BeamSearch;
 use crate::search::best_of_n::BestOfN;
-use crate::search::compute_optimal::{ComputeOptimal, Picked};
+use crate::search::compute_optimal::ComputeOptimal;
 use crate::search::dvts::Dvts;
 use crate::search::lookahead::LookaheadSearch;
 use crate::search::revisions::{RevisionSelection, Revisions};
-use crate::search::{Common, Compute, Event, EventSink, MAX_BUDGET, OracleScorer, Run, RunResult, SearchError};
+use crate::search::{Common, Compute, Event, EventSink, MAX_BUDGET, OracleScorer, Run, RunResult, SearchError, Selection, select};
 use crate::task::{ArithmeticChain, ChainProblem, Task};
 use serde::{Deserialize, Serialize};
 
@@ -190,12 +190,14 @@ pub async fn solve(
     sink.emit(Event::RunStarted { strategy: strategy.name().into(), budget: strategy.cost() });
     match strategy {
         Strategy::ComputeOptimal(co) => compute_optimal(models, problem, co, common, verifier, &drive, sink).await,
-        _ => run_one(models, problem, strategy, common, verifier, &drive, sink).await,
+        _ => run_one(models, problem, strategy, common, verifier, &drive, 0, sink).await,
     }
 }
 
-/// The probe, the prediction, then the picked strategy with the budget left. Samples of the
-/// second phase are numbered after the probe's and its compute counts on top of the probe's.
+/// The probe, the prediction, then the picked configuration with the budget left. The second
+/// phase's samples are numbered after the probe's (so they draw fresh randomness) and its
+/// compute counts on top of the probe's. Where the pick is best-of-N, the probe's samples are
+/// among its N and the vote is over all of them.
 async fn compute_optimal(
     models: &Models,
     problem: &ChainProblem,
@@ -206,35 +208,56 @@ async fn compute_optimal(
     sink: &mut dyn EventSink,
 ) -> Result<RunResult, SearchError> {
     let probe = co.probe();
-    let (mean, spent) = if probe > 0 {
+    let probed = if probe > 0 {
         // The probe's own pick is not the run's answer: keep its vote off the stream.
         let mut probe_sink = |e: Event| {
             if !matches!(e, Event::AnswerChosen { .. }) {
                 sink.emit(e)
             }
         };
-        let r = run_one(models, problem, &Strategy::BestOfN(BestOfN { n: probe }), common.clone(), verifier, drive, &mut probe_sink).await?;
-        let finals: Vec<f32> = r.candidates.iter().map(|c| c.step_scores.last().copied().unwrap_or(0.0)).collect();
-        (Some(finals.iter().sum::<f32>() / finals.len().max(1) as f32), r.compute)
+        Some(run_one(models, problem, &Strategy::BestOfN(BestOfN { n: probe }), common.clone(), verifier, drive, 0, &mut probe_sink).await?)
     } else {
-        (None, Compute::default())
+        None
     };
+    let mean = probed.as_ref().map(|r| {
+        let finals: Vec<f32> = r.candidates.iter().map(|c| c.step_scores.last().copied().unwrap_or(0.0)).collect();
+        finals.iter().sum::<f32>() / finals.len().max(1) as f32
+    });
+    let spent = probed.as_ref().map(|r| r.compute).unwrap_or_default();
     let bin = co.bin_of(mean);
-    let picked = match co.pick(bin, co.budget - probe) {
-        Picked::BestOfN(s) => Strategy::BestOfN(s),
-        Picked::Beam(s) => Strategy::Beam(s),
-        Picked::Revisions(s) => Strategy::Revisions(s),
+    let (picked, selection) = ComputeOptimal::strategy_for(co.config_for(bin), co.budget - probe);
+    let mut common = common;
+    if let Some(s) = selection {
+        common.selection = s;
+    }
+    let pooled = matches!(picked, Strategy::BestOfN(_)) && probed.is_some();
+    let described = match (&picked, selection) {
+        (Strategy::BestOfN(_), Some(s)) if pooled => format!("best-of-N N={} ({}; the probe's {probe} samples among them)", co.budget, vote_name(s)),
+        (Strategy::BestOfN(b), Some(s)) => format!("best-of-N N={} ({})", b.n, vote_name(s)),
+        _ => describe(&picked),
     };
-    let described = describe(&picked);
     sink.emit(Event::DifficultyPredicted { mean_score: mean, bin, picked: described.clone() });
-    let mut shifted = Shifted { inner: sink, samples: probe, compute: spent };
-    let mut result = run_one(models, problem, &picked, common, verifier, drive, &mut shifted).await?;
+    let mut second = Continued { inner: sink, compute: spent, hold_answer: pooled };
+    let mut result = run_one(models, problem, &picked, common.clone(), verifier, drive, probe, &mut second).await?;
     result.strategy = format!("compute_optimal: {described}");
     result.compute = add(spent, result.compute);
-    for c in &mut result.candidates {
-        c.sample += probe;
+    if let Some(first) = probed.filter(|_| pooled) {
+        let mut all = first.candidates;
+        all.append(&mut result.candidates);
+        let (chosen, tally) = select(&all, common.selection);
+        result.correct = chosen.as_deref() == Some(result.true_answer.as_str());
+        sink.emit(Event::AnswerChosen { answer: chosen.clone(), correct: result.correct, tally: tally.clone() });
+        (result.chosen, result.tally, result.candidates) = (chosen, tally, all);
     }
     Ok(result)
+}
+
+fn vote_name(s: Selection) -> &'static str {
+    match s {
+        Selection::Majority => "majority vote",
+        Selection::Weighted => "weighted vote",
+        Selection::Max => "best-scored sample",
+    }
 }
 
 /// A strategy in a few words, e.g. "beam search N=12 M=4".
@@ -259,36 +282,28 @@ fn add(a: Compute, b: Compute) -> Compute {
     }
 }
 
-/// Renumbers a later phase's samples after an earlier phase's and adds its compute.
-struct Shifted<'a> {
+/// A later phase's events: its compute counts on top of an earlier phase's, and its own
+/// answer is held back where the caller votes over both phases.
+struct Continued<'a> {
     inner: &'a mut dyn EventSink,
-    samples: usize,
     compute: Compute,
+    hold_answer: bool,
 }
 
-impl EventSink for Shifted<'_> {
+impl EventSink for Continued<'_> {
     fn emit(&mut self, mut event: Event) {
-        let n = self.samples;
         match &mut event {
-            Event::SampleStarted { sample, parent } => {
-                *sample += n;
-                if let Some(p) = parent {
-                    *p += n;
-                }
-            }
-            Event::Tokens { sample, .. }
-            | Event::StepScored { sample, .. }
-            | Event::BeamPruned { sample, .. }
-            | Event::RevisionStarted { sample, .. }
-            | Event::SampleFinished { sample, .. } => *sample += n,
             Event::ComputeSpent { compute } => *compute = add(self.compute, *compute),
-            Event::RunStarted { .. } | Event::AnswerChosen { .. } | Event::DifficultyPredicted { .. } => {}
+            Event::AnswerChosen { .. } if self.hold_answer => return,
+            _ => {}
         }
         self.inner.emit(event)
     }
 }
 
-/// One single-model strategy, without the start event.
+/// One single-model strategy, without the start event; its samples are numbered from
+/// `first_sample` (a later phase of compute-optimal).
+#[allow(clippy::too_many_arguments)]
 async fn run_one(
     models: &Models,
     problem: &ChainProblem,
@@ -296,11 +311,12 @@ async fn run_one(
     common: Common,
     verifier: Verifier,
     drive: &Drive,
+    first_sample: usize,
     sink: &mut dyn EventSink,
 ) -> Result<RunResult, SearchError> {
     let task = ArithmeticChain;
     let tokenizer = task.tokenizer();
-    let mut run = Run::new(&task, problem, common, sink, drive.cancel.clone());
+    let mut run = Run::new(&task, problem, common, sink, drive.cancel.clone()).numbered_from(first_sample);
     let (lm, config) = match strategy {
         Strategy::Revisions(_) => (&models.revision.0, &models.revision.1),
         _ => (&models.generator.0, &models.generator.1),

@@ -1,52 +1,89 @@
 //! The compute-optimal policy: predict how hard a problem is from the verifier alone, then
-//! spend the budget on the strategy the policy names for that difficulty bin (the study's
-//! "compute-optimal scaling"). A probe of `budget / 4` best-of-N samples predicts difficulty
-//! by the PRM's mean final-step score (no ground truth); the rest of the budget goes to the
-//! chosen strategy. The probe is charged to the run.
+//! spend the budget on the configuration the policy names for that difficulty bin and budget
+//! (the study's "compute-optimal scaling"). A probe of `budget / 4` best-of-N samples predicts
+//! difficulty by the verifier's mean final-step score (no ground truth); the rest of the
+//! budget goes to the chosen configuration. The probe is charged to the run (where the pick
+//! is best-of-N, its samples count among the N).
+//!
+//! The default policy is the one `ponder experiment` measured on Ponder's own models
+//! (`results/study/policy.json`, built in); [`Policy::study_findings`] is the study's.
 
-use super::beam::BeamSearch;
-use super::best_of_n::BestOfN;
 use super::revisions::{RevisionSelection, Revisions};
-use super::{SearchError, check};
+use super::{SearchError, Selection, check};
+use crate::search::best_of_n::BestOfN;
+use crate::solve::Strategy;
+use crate::study::{SweepConfig, Width};
 use serde::{Deserialize, Serialize};
 
-/// What the policy may choose for a bin, sized by the budget left after the probe.
+/// The policy `ponder experiment` wrote with the committed study.
+const MEASURED_POLICY: &str = include_str!("../../../results/study/policy.json");
+
+/// From `from_budget` generations on (until the next entry's), the configuration to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum Choice {
-    BestOfN,
-    /// PRM beam search with beam width M.
-    Beam { width: usize },
-    /// Sequential revisions: `chains_per_16` parallel chains for every 16 generations (at
-    /// least one chain; 0 means a single chain, all sequential).
-    Revisions { chains_per_16: usize },
+pub struct Pick {
+    pub from_budget: usize,
+    pub config: SweepConfig,
 }
 
-/// A policy: bin edges on the predicted score and one choice per bin (bin 1 easiest).
+/// A policy: bin edges on the predicted score and, per bin, the configuration by budget.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
-    /// Where it came from, shown to people ("the study's findings", an experiment file…).
+    /// Where it came from, shown to people ("the study's findings", an experiment…).
     pub source: String,
-    /// Lower edges of bins 1–4 on the PRM's mean final score: a score ≥ edges[0] is bin 1.
+    /// Lower edges of bins 1–4 on the verifier's mean final score: a score ≥ edges[0] is bin 1.
     pub score_edges: [f32; 4],
-    pub choices: [Choice; 5],
+    /// choices[bin - 1]: entries in rising `from_budget`, the first from budget 1.
+    pub choices: [Vec<Pick>; 5],
 }
 
 impl Default for Policy {
+    /// The measured policy (the study's findings if the built-in file does not parse, which
+    /// a test rules out).
+    fn default() -> Self {
+        Policy::measured().unwrap_or_else(|_| Policy::study_findings())
+    }
+}
+
+impl Policy {
+    /// The policy measured by `ponder experiment` on the shipped models.
+    pub fn measured() -> Result<Policy, SearchError> {
+        let policy: Policy = serde_json::from_str(MEASURED_POLICY).map_err(|e| SearchError::Config(format!("results/study/policy.json: {e}")))?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
     /// The study's qualitative findings: easy problems do best with sequential revisions,
     /// medium ones with a mix of sequential and parallel, hard ones with PRM beam search.
-    fn default() -> Self {
+    pub fn study_findings() -> Policy {
+        let from_one = |config| vec![Pick { from_budget: 1, config }];
         Policy {
-            source: "the study's findings (not yet measured on Ponder's models)".into(),
+            source: "the study's findings (Snell et al.), not measured on Ponder's models".into(),
             score_edges: [0.8, 0.6, 0.4, 0.2],
             choices: [
-                Choice::Revisions { chains_per_16: 0 },
-                Choice::Revisions { chains_per_16: 1 },
-                Choice::Revisions { chains_per_16: 4 },
-                Choice::Beam { width: 4 },
-                Choice::Beam { width: 4 },
+                from_one(SweepConfig::Revisions { length: 0 }),
+                from_one(SweepConfig::Revisions { length: 16 }),
+                from_one(SweepConfig::Revisions { length: 4 }),
+                from_one(SweepConfig::Beam { width: Width::Fixed(4) }),
+                from_one(SweepConfig::Beam { width: Width::Fixed(4) }),
             ],
         }
+    }
+
+    pub fn validate(&self) -> Result<(), SearchError> {
+        let e = self.score_edges;
+        check(e.iter().all(|x| (0.0..=1.0).contains(x)) && e.windows(2).all(|w| w[0] >= w[1]), || {
+            format!("policy score edges must fall from 1 to 0, got {e:?}")
+        })?;
+        for (bin, picks) in self.choices.iter().enumerate() {
+            check(picks.first().is_some_and(|p| p.from_budget == 1), || format!("the policy's bin {} must have a choice from budget 1", bin + 1))?;
+            check(picks.windows(2).all(|w| w[0].from_budget < w[1].from_budget), || {
+                format!("the policy's bin {} lists its budgets out of order", bin + 1)
+            })?;
+            for p in picks {
+                p.config.validate()?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -58,29 +95,12 @@ pub struct ComputeOptimal {
     pub policy: Policy,
 }
 
-/// The strategy the policy picked, and for which bin.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Picked {
-    BestOfN(BestOfN),
-    Beam(BeamSearch),
-    Revisions(Revisions),
-}
-
 impl ComputeOptimal {
     pub fn validate(&self) -> Result<(), SearchError> {
         check((1..=super::MAX_BUDGET).contains(&self.budget), || {
             format!("compute-optimal needs a budget of 1 to {} generations, got {}", super::MAX_BUDGET, self.budget)
         })?;
-        let e = self.policy.score_edges;
-        check(e.iter().all(|x| (0.0..=1.0).contains(x)) && e.windows(2).all(|w| w[0] >= w[1]), || {
-            format!("policy score edges must fall from 1 to 0, got {e:?}")
-        })?;
-        for c in &self.policy.choices {
-            if let Choice::Beam { width } = c {
-                check(*width >= 1, || "a beam width in the policy must be at least 1".into())?;
-            }
-        }
-        Ok(())
+        self.policy.validate()
     }
 
     pub fn cost(&self) -> u64 {
@@ -100,17 +120,27 @@ impl ComputeOptimal {
         }
     }
 
-    /// The strategy for `bin` with `budget` generations left.
-    pub fn pick(&self, bin: usize, budget: usize) -> Picked {
-        match self.policy.choices[bin.clamp(1, 5) - 1] {
-            Choice::BestOfN => Picked::BestOfN(BestOfN { n: budget }),
-            Choice::Beam { width } if budget >= 2 => Picked::Beam(BeamSearch { n: budget, width: width.min(budget), max_rounds: 40 }),
-            Choice::Beam { .. } => Picked::BestOfN(BestOfN { n: budget }),
-            Choice::Revisions { chains_per_16 } => {
-                let chains = (budget * chains_per_16 / 16).clamp(1, budget);
-                Picked::Revisions(Revisions { chains, length: budget / chains, selection: RevisionSelection::Hierarchical })
+    /// The configuration for `bin` at the run's whole budget (the study measured whole
+    /// budgets, so the entry is looked up by it).
+    pub fn config_for(&self, bin: usize) -> SweepConfig {
+        let picks = &self.policy.choices[bin.clamp(1, 5) - 1];
+        picks.iter().rev().find(|p| p.from_budget <= self.budget).or(picks.first()).map(|p| p.config).unwrap_or(SweepConfig::BestOfN { selection: Selection::Weighted })
+    }
+
+    /// `config` as a strategy for the `left` generations after the probe, and the vote that
+    /// picks the answer where the configuration names one (best-of-N). Revisions whose chain
+    /// length does not fit take as many whole chains as fit; lookahead that cannot pay for one
+    /// rollout becomes best-of-N.
+    pub fn strategy_for(config: SweepConfig, left: usize) -> (Strategy, Option<Selection>) {
+        let left = left.max(1);
+        let strategy = match config {
+            SweepConfig::Revisions { length } => {
+                let chains = left.checked_div(length).unwrap_or(1).max(1);
+                Some(Strategy::Revisions(Revisions { chains, length: left / chains, selection: RevisionSelection::Hierarchical }))
             }
-        }
+            other => other.strategy(left),
+        };
+        (strategy.unwrap_or(Strategy::BestOfN(BestOfN { n: left })), config.pool_selection())
     }
 }
 
@@ -118,13 +148,13 @@ impl ComputeOptimal {
 mod tests {
     use super::*;
 
-    fn policy() -> ComputeOptimal {
-        ComputeOptimal { budget: 16, policy: Policy::default() }
+    fn findings(budget: usize) -> ComputeOptimal {
+        ComputeOptimal { budget, policy: Policy::study_findings() }
     }
 
     #[test]
     fn bins_follow_the_edges() {
-        let c = policy();
+        let c = findings(16);
         assert_eq!(c.bin_of(Some(0.95)), 1);
         assert_eq!(c.bin_of(Some(0.8)), 1);
         assert_eq!(c.bin_of(Some(0.7)), 2);
@@ -134,29 +164,67 @@ mod tests {
 
     #[test]
     fn picks_spend_the_budget_left() {
-        let c = policy();
+        let c = findings(16);
         assert_eq!(c.probe(), 4);
-        match c.pick(1, 12) {
-            Picked::Revisions(r) => assert_eq!((r.chains, r.length), (1, 12)),
+        match ComputeOptimal::strategy_for(c.config_for(1), 12).0 {
+            Strategy::Revisions(r) => assert_eq!((r.chains, r.length), (1, 12)),
             other => panic!("{other:?}"),
         }
-        match c.pick(3, 12) {
-            Picked::Revisions(r) => assert_eq!((r.chains, r.length), (3, 4)),
+        match ComputeOptimal::strategy_for(c.config_for(3), 12).0 {
+            Strategy::Revisions(r) => assert_eq!((r.chains, r.length), (3, 4)),
             other => panic!("{other:?}"),
         }
-        match c.pick(5, 1) {
-            Picked::BestOfN(b) => assert_eq!(b.n, 1),
+        // Chains of 16 do not fit 12: one chain of 12.
+        match ComputeOptimal::strategy_for(c.config_for(2), 12).0 {
+            Strategy::Revisions(r) => assert_eq!((r.chains, r.length), (1, 12)),
+            other => panic!("{other:?}"),
+        }
+        match ComputeOptimal::strategy_for(SweepConfig::Lookahead { k: 3 }, 3) {
+            (Strategy::BestOfN(b), None) => assert_eq!(b.n, 3),
+            other => panic!("{other:?}"),
+        }
+        match ComputeOptimal::strategy_for(SweepConfig::BestOfN { selection: Selection::Majority }, 5) {
+            (Strategy::BestOfN(b), Some(Selection::Majority)) => assert_eq!(b.n, 5),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
+    fn choices_change_with_the_budget() {
+        let mut c = findings(8);
+        c.policy.choices[0] = vec![
+            Pick { from_budget: 1, config: SweepConfig::Beam { width: Width::Fixed(4) } },
+            Pick { from_budget: 16, config: SweepConfig::BestOfN { selection: Selection::Majority } },
+        ];
+        assert_eq!(c.config_for(1), SweepConfig::Beam { width: Width::Fixed(4) });
+        c.budget = 16;
+        assert_eq!(c.config_for(1), SweepConfig::BestOfN { selection: Selection::Majority });
+        c.budget = 1024;
+        assert_eq!(c.config_for(1), SweepConfig::BestOfN { selection: Selection::Majority });
+    }
+
+    #[test]
+    fn the_built_in_policy_is_the_measured_one() {
+        let p = Policy::measured().expect("results/study/policy.json parses and is valid");
+        assert!(p.source.contains("ponder experiment"), "{}", p.source);
+        assert_eq!(Policy::default(), p);
+    }
+
+    #[test]
     fn bad_policies_are_refused() {
-        let mut c = policy();
+        let mut c = findings(16);
         c.policy.score_edges = [0.2, 0.4, 0.6, 0.8];
         assert!(c.validate().is_err());
-        c = policy();
-        c.budget = 0;
+        c = findings(0);
+        assert!(c.validate().is_err());
+        c = findings(16);
+        c.policy.choices[2][0].from_budget = 2;
+        assert!(c.validate().is_err());
+        c = findings(16);
+        c.policy.choices[4].push(Pick { from_budget: 1, config: SweepConfig::BestOfN { selection: Selection::Weighted } });
+        assert!(c.validate().is_err());
+        c = findings(16);
+        c.policy.choices[0][0].config = SweepConfig::Beam { width: Width::Fixed(0) };
         assert!(c.validate().is_err());
     }
 }

@@ -138,6 +138,12 @@ impl<'a, T: Task> Run<'a, T> {
         Run { task, problem, tokenizer: task.tokenizer(), common, sink, cancel, next_sample: 0, generations: 0 }
     }
 
+    /// Numbers this run's samples from `first` (a later phase of a run, with fresh seeds).
+    pub fn numbered_from(mut self, first: usize) -> Self {
+        self.next_sample = first;
+        self
+    }
+
     /// Start token and problem: what the generator and the verifier both see first.
     pub fn prompt_tokens(&self) -> Vec<Token> {
         let mut t = vec![Tokenizer::BOS];

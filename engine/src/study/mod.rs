@@ -9,10 +9,12 @@
 pub mod analysis;
 mod configs;
 mod findings;
+mod policy;
 mod pool;
 
 pub use analysis::{ModelFacts, StudyReport, analyse, pick_search_problems, quantile_bins};
 pub use configs::{SweepConfig, Width};
+pub use policy::measured_policy;
 pub use pool::{PoolSample, ProblemPool, best_of_n_from_pool, sample_pools};
 
 use crate::eval::{HELDOUT_PER_LEVEL, SAMPLING_TEMPERATURE, heldout_by_level};
