@@ -149,6 +149,11 @@ await test('WebGPU off: the CPU banner shows and the same run completes', async 
   await page.waitForFunction(() => document.querySelectorAll('.lane[data-running=false] [data-testid=verdict]').length === document.querySelectorAll('.lane').length, null, { timeout: 600_000, polling: 250 });
   const lanes = await page.$$eval('.lane', (ls) => ls.map((l) => ({ strategy: l.dataset.strategy, verdict: l.querySelector('[data-testid=verdict]')?.textContent })));
   for (const l of lanes) check(/chosen .* · true \d+/.test(l.verdict), `${l.strategy}: no chosen answer on the CPU`);
+  // The compute-optimal lane names the bin it predicted and what the measured policy picked.
+  const prediction = page.locator('.lane[data-strategy=ComputeOptimal] .prediction');
+  const [said, source] = [await prediction.textContent(), await prediction.getAttribute('title')];
+  check(/predicted difficulty: bin [1-5] of 5 .* → \S/.test(said), `the compute-optimal lane should show its prediction: ${said}`);
+  check(/measured by `ponder experiment`/.test(source ?? ''), `the prediction should name the measured policy: ${source}`);
   await page.screenshot({ path: join(shots, 'arena-finished.png'), fullPage: true });
   check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
   await page.context().close();
