@@ -156,7 +156,7 @@ pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun
             </div>
             <button class="primary" data-testid="sweep-run" disabled=move || !ready() || state.with(|s| s.running) on:click=start>"Run sweep"</button>
             <button data-testid="sweep-stop" disabled=move || !state.with(|s| s.running) on:click=stop>"Stop"</button>
-            <p class="help">"Each strategy solves the same held-out problems (never seen in training) at every budget. Temperature, seed, step scores and verifier come from the arena's settings. The compute-optimal line spends part of each budget predicting difficulty."</p>
+            <p class="help">"Each strategy solves the same held-out problems (never seen in training) at every budget. Temperature, seed, step scores and verifier come from the arena's settings. The compute-optimal line spends a quarter of each budget (from 4 on) predicting difficulty, then runs what won problems that hard at that budget in Ponder's own study."</p>
             <p class="note" data-testid="sweep-progress">{move || state.with(|s| {
                 let head = if s.data.total > 0 { format!("{} of {} runs", s.data.done, s.data.total) } else { "not run yet".into() };
                 match &s.message { Some(m) => format!("{head} · {m}"), None => head }
