@@ -6,6 +6,7 @@
 use crate::Status;
 use crate::job::Job;
 use crate::protocol::{StudyGroup, ToWorker};
+use engine::search::compute_optimal::Policy;
 use engine::study::StudyReport;
 use engine::study::analysis::ComputeOptimalCurve;
 use leptos::prelude::*;
@@ -113,6 +114,32 @@ impl StudyRun {
 
 fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
+}
+
+/// The policy the arena's compute-optimal lane runs: built into the engine from this study's
+/// predicted bins (each bin's winning configuration by budget).
+fn policy_table() -> impl IntoView {
+    let policy = Policy::default();
+    let e = policy.score_edges;
+    let ranges = [format!("≥ {:.3}", e[0]), format!("{:.3}–{:.3}", e[1], e[0]), format!("{:.3}–{:.3}", e[2], e[1]), format!("{:.3}–{:.3}", e[3], e[2]), format!("< {:.3}", e[3])];
+    let rows = policy
+        .choices
+        .iter()
+        .zip(ranges)
+        .enumerate()
+        .map(|(i, (picks, range))| {
+            let text = picks.iter().map(|p| format!("from N={}: {}", p.from_budget, p.config.label())).collect::<Vec<_>>().join(" · ");
+            view! { <tr><td>{format!("bin {}", i + 1)}</td><td class="num">{range}</td><td>{text}</td></tr> }
+        })
+        .collect_view();
+    view! {
+        <h3>"The policy the arena's compute-optimal lane runs"</h3>
+        <p class="help">{format!("Source: {}. A probe of a quarter of the budget predicts the bin from the verifier's mean final score; the rest goes to the bin's configuration at that budget (a best-of-N pick counts the probe's samples).", policy.source)}</p>
+        <div class="table-scroll"><table class="study-table" data-testid="study-policy">
+            <thead><tr><th>"predicted bin"</th><th>"mean final score"</th><th>"configuration by budget"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table></div>
+    }
 }
 
 fn findings(r: &StudyReport) -> impl IntoView + use<> {
@@ -313,6 +340,7 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
             view! {
                 <h3>"Budget compute-optimal needs to match best-of-N weighted"</h3>
                 <table class="study-table"><thead><tr><th>"bins"</th><th>"best-of-N at"</th><th>"compute-optimal at"</th><th>"saving"</th></tr></thead><tbody>{rows}</tbody></table>
+                {policy_table()}
                 {flops}
             }
             .into_any()

@@ -329,6 +329,8 @@ await test('study view: the shipped experiment results, and sweep, compute-optim
   const findings = await page.$$eval('[data-testid=study-findings] tbody tr', (trs) => trs.map((tr) => tr.textContent));
   check(findings.length === 5, `five findings of the study: ${JSON.stringify(findings)}`);
   check(await page.getByTestId('study-flops').count() === 1, 'the FLOPs-matched table');
+  const policy = await page.$$eval('[data-testid=study-policy] tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  check(policy.length === 5 && policy.every((row) => /from N=1: /.test(row)), `the arena's policy, one row per bin: ${JSON.stringify(policy)}`);
   const shipped = await page.getByTestId('study-cell-best_of_n_weighted-1').textContent();
   await page.getByTestId('study-cell-best_of_n_weighted-1').click();
   const line = await page.getByTestId('study-rerun-done').textContent({ timeout: 600_000 });
