@@ -1,6 +1,5 @@
 //! The study's claims, each checked against what the run measured, by a fixed rule.
 
-use super::SweepConfig;
 use super::analysis::{Finding, FlopsBin, FlopsRow, StudyReport};
 
 /// Both sides of a bin at or above this accuracy: neither can win there.
@@ -110,8 +109,8 @@ pub fn findings(r: &StudyReport) -> Vec<Finding> {
                 let best: Vec<&str> = hard.iter().filter(|x| x.1 >= top - 1e-9).map(|x| x.0).collect();
                 if best.len() == 1 {
                     hits += (best[0] != "revisions_l1" && best[0] != "revisions_seq") as usize;
-                    let label = [1, 4, 16, 0].map(|length| SweepConfig::Revisions { length }).into_iter().find(|c| c.id() == best[0]).map(|c| c.label());
-                    parts.push(format!("bins 4–5: best split {} ({})", label.unwrap_or_else(|| best[0].to_string()), pct(top)));
+                    let label = r.sweeps.configs.iter().find(|c| c.id == best[0]).map_or(best[0], |c| c.label.as_str());
+                    parts.push(format!("bins 4–5: best split {label} ({})", pct(top)));
                 } else {
                     parts.push(format!("bins 4–5: {} splits tie at {}", best.len(), pct(top)));
                 }
