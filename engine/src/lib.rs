@@ -8,6 +8,7 @@ pub mod model;
 pub mod task;
 pub mod search;
 pub mod models;
+pub mod names;
 pub mod solve;
 pub mod eval;
 pub mod study;

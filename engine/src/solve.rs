@@ -2,167 +2,10 @@
 
 use crate::infer::{CancelToken, DecodeLimits, Decoder, Pause, PrmScorer};
 use crate::models::Models;
-use crate::search::beam::BeamSearch;
 use crate::search::best_of_n::BestOfN;
 use crate::search::compute_optimal::ComputeOptimal;
-use crate::search::dvts::Dvts;
-use crate::search::lookahead::LookaheadSearch;
-use crate::search::revisions::{RevisionSelection, Revisions};
-use crate::search::{Common, Compute, Event, EventSink, MAX_BUDGET, OracleScorer, Run, RunResult, SearchError, Selection, select};
+use crate::search::{Common, Compute, Event, EventSink, OracleScorer, Run, RunResult, SearchError, Strategy, Verifier, bounds, select};
 use crate::task::{ArithmeticChain, ChainProblem, Task};
-use serde::{Deserialize, Serialize};
-
-/// A strategy with its knobs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "strategy", rename_all = "snake_case")]
-pub enum Strategy {
-    BestOfN(BestOfN),
-    Beam(BeamSearch),
-    Lookahead(LookaheadSearch),
-    Dvts(Dvts),
-    Revisions(Revisions),
-    /// Picks one of the above per predicted difficulty (needs both the generator and the
-    /// revision model, so it lives here rather than among the single-model strategies).
-    ComputeOptimal(ComputeOptimal),
-}
-
-impl Strategy {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Strategy::BestOfN(_) => "best_of_n",
-            Strategy::Beam(_) => "beam",
-            Strategy::Lookahead(_) => "lookahead",
-            Strategy::Dvts(_) => "dvts",
-            Strategy::Revisions(_) => "revisions",
-            Strategy::ComputeOptimal(_) => "compute_optimal",
-        }
-    }
-    /// Rows the generator decodes side by side: what decides which backend runs it fastest.
-    pub fn rows(&self) -> usize {
-        match self {
-            Strategy::BestOfN(s) => s.n,
-            Strategy::Beam(s) => s.n,
-            Strategy::Lookahead(s) => s.beam.n,
-            Strategy::Dvts(s) => s.n,
-            Strategy::Revisions(s) => s.chains,
-            Strategy::ComputeOptimal(s) => s.budget,
-        }
-    }
-
-    /// Generations charged, in the study's accounting.
-    pub fn cost(&self) -> u64 {
-        match self {
-            Strategy::BestOfN(s) => s.cost(),
-            Strategy::Beam(s) => s.cost(),
-            Strategy::Lookahead(s) => s.cost(),
-            Strategy::Dvts(s) => s.cost(),
-            Strategy::Revisions(s) => s.cost(),
-            Strategy::ComputeOptimal(s) => s.cost(),
-        }
-    }
-    pub fn validate(&self) -> Result<(), SearchError> {
-        match self {
-            Strategy::BestOfN(s) => s.validate(),
-            Strategy::Beam(s) => s.validate(),
-            Strategy::Lookahead(s) => s.validate(),
-            Strategy::Dvts(s) => s.validate(),
-            Strategy::Revisions(s) => s.validate(),
-            Strategy::ComputeOptimal(s) => s.validate(),
-        }
-    }
-}
-
-/// The strategies by name, as people pick them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StrategyName {
-    BestOfN,
-    Beam,
-    Lookahead,
-    Dvts,
-    Revisions,
-    ComputeOptimal,
-}
-
-/// Every strategy's knobs in one place; [`Knobs::strategy`] validates them for one strategy
-/// with errors that say what is allowed (the CLI and the web app share them).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Knobs {
-    /// Compute budget in generations.
-    pub budget: usize,
-    /// Beam width M (beam, lookahead, DVTS).
-    pub width: usize,
-    /// Lookahead steps k.
-    pub lookahead: usize,
-    /// Most search rounds (steps) for beam, lookahead and DVTS.
-    pub max_rounds: usize,
-    /// Revision chains C; each chain gets budget / C attempts.
-    pub chains: usize,
-    pub revision_selection: RevisionSelection,
-}
-
-impl Default for Knobs {
-    fn default() -> Self {
-        Knobs { budget: 16, width: 4, lookahead: 1, max_rounds: 40, chains: 1, revision_selection: RevisionSelection::Hierarchical }
-    }
-}
-
-/// Longest lookahead (greedy rollout steps).
-pub const MAX_LOOKAHEAD: usize = 8;
-
-impl Knobs {
-    pub fn strategy(&self, name: StrategyName) -> Result<Strategy, SearchError> {
-        let bad = |m: String| Err(SearchError::Config(m));
-        if self.budget == 0 || self.budget > MAX_BUDGET {
-            return bad(format!("the budget must be 1 to {MAX_BUDGET} generations, got {}", self.budget));
-        }
-        if self.width == 0 {
-            return bad("the beam width M must be at least 1".into());
-        }
-        if !(1..=100).contains(&self.max_rounds) {
-            return bad(format!("max rounds must be 1 to 100, got {}", self.max_rounds));
-        }
-        let s = match name {
-            StrategyName::BestOfN => Strategy::BestOfN(BestOfN { n: self.budget }),
-            StrategyName::Beam => Strategy::Beam(BeamSearch { n: self.budget, width: self.width, max_rounds: self.max_rounds }),
-            StrategyName::Dvts => Strategy::Dvts(Dvts { n: self.budget, width: self.width, max_rounds: self.max_rounds }),
-            StrategyName::Lookahead => {
-                if self.lookahead == 0 || self.lookahead > MAX_LOOKAHEAD {
-                    return bad(format!("lookahead must be 1 to {MAX_LOOKAHEAD} steps, got {}", self.lookahead));
-                }
-                let n = self.budget / (self.lookahead + 1);
-                if n == 0 {
-                    return bad(format!(
-                        "a budget of {} cannot pay for lookahead k={}: it needs at least k+1 = {} generations",
-                        self.budget,
-                        self.lookahead,
-                        self.lookahead + 1
-                    ));
-                }
-                Strategy::Lookahead(LookaheadSearch { beam: BeamSearch { n, width: self.width, max_rounds: self.max_rounds }, k: self.lookahead })
-            }
-            StrategyName::Revisions => {
-                if self.chains == 0 || !self.budget.is_multiple_of(self.chains) {
-                    return bad(format!("the chains must divide the budget: {} generations cannot be split into {} chains", self.budget, self.chains));
-                }
-                Strategy::Revisions(Revisions { chains: self.chains, length: self.budget / self.chains, selection: self.revision_selection })
-            }
-            StrategyName::ComputeOptimal => Strategy::ComputeOptimal(ComputeOptimal { budget: self.budget, policy: Default::default() }),
-        };
-        s.validate()?;
-        Ok(s)
-    }
-}
-
-/// Which verifier scores steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verifier {
-    /// The trained process reward model.
-    Prm,
-    /// The exact checker: what a perfect verifier would buy.
-    Oracle,
-}
 
 /// How a run is driven: decode limits, cancellation, and an optional pause between decode
 /// steps (the browser's main thread needs one).
@@ -184,9 +27,7 @@ pub async fn solve(
     sink: &mut dyn EventSink,
 ) -> Result<RunResult, SearchError> {
     strategy.validate()?;
-    if !(0.0..=5.0).contains(&common.temperature) {
-        return Err(SearchError::Config(format!("temperature {} is outside 0..=5", common.temperature)));
-    }
+    bounds::temperature(common.temperature)?;
     sink.emit(Event::RunStarted { strategy: strategy.name().into(), budget: strategy.cost() });
     match strategy {
         Strategy::ComputeOptimal(co) => compute_optimal(models, problem, co, common, verifier, &drive, sink).await,
@@ -232,9 +73,9 @@ async fn compute_optimal(
     }
     let pooled = matches!(picked, Strategy::BestOfN(_)) && probed.is_some();
     let described = match (&picked, selection) {
-        (Strategy::BestOfN(_), Some(s)) if pooled => format!("best-of-N N={} ({}; the probe's {probe} samples among them)", co.budget, vote_name(s)),
-        (Strategy::BestOfN(b), Some(s)) => format!("best-of-N N={} ({})", b.n, vote_name(s)),
-        _ => describe(&picked),
+        (Strategy::BestOfN(_), Some(s)) if pooled => format!("best-of-N N={} ({}; the probe's {probe} samples among them)", co.budget, s.vote_name()),
+        (Strategy::BestOfN(b), Some(s)) => format!("best-of-N N={} ({})", b.n, s.vote_name()),
+        _ => picked.describe(),
     };
     sink.emit(Event::DifficultyPredicted { mean_score: mean, bin, picked: described.clone() });
     let mut second = Continued { inner: sink, compute: spent, hold_answer: pooled };
@@ -250,26 +91,6 @@ async fn compute_optimal(
         (result.chosen, result.tally, result.candidates) = (chosen, tally, all);
     }
     Ok(result)
-}
-
-fn vote_name(s: Selection) -> &'static str {
-    match s {
-        Selection::Majority => "majority vote",
-        Selection::Weighted => "weighted vote",
-        Selection::Max => "best-scored sample",
-    }
-}
-
-/// A strategy in a few words, e.g. "beam search N=12 M=4".
-pub fn describe(s: &Strategy) -> String {
-    match s {
-        Strategy::BestOfN(b) => format!("best-of-N N={}", b.n),
-        Strategy::Beam(b) => format!("beam search N={} M={}", b.n, b.width),
-        Strategy::Lookahead(l) => format!("lookahead N={} M={} k={}", l.beam.n, l.beam.width, l.k),
-        Strategy::Dvts(d) => format!("DVTS N={} M={}", d.n, d.width),
-        Strategy::Revisions(r) => format!("revisions {} chain{} × {}", r.chains, if r.chains == 1 { "" } else { "s" }, r.length),
-        Strategy::ComputeOptimal(c) => format!("compute-optimal budget {}", c.budget),
-    }
 }
 
 fn add(a: Compute, b: Compute) -> Compute {

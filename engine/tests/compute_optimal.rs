@@ -7,8 +7,8 @@ use engine::models::Models;
 use engine::search::best_of_n::BestOfN;
 use engine::search::compute_optimal::{ComputeOptimal, Pick, Policy};
 use engine::search::{Common, Event, RunResult, Selection};
-use engine::solve::{Drive, Strategy, Verifier, solve};
-use engine::study::{SweepConfig, Width};
+use engine::search::{Recipe, Strategy, Verifier, Width};
+use engine::solve::{Drive, solve};
 use engine::task::{ArithmeticChain, Task};
 use std::path::PathBuf;
 
@@ -19,7 +19,7 @@ fn shipped() -> Models {
 }
 
 /// One configuration in every bin, from budget 1.
-fn everywhere(config: SweepConfig) -> Policy {
+fn everywhere(config: Recipe) -> Policy {
     let mut p = Policy::study_findings();
     p.choices = std::array::from_fn(|_| vec![Pick { from_budget: 1, config }]);
     p
@@ -35,7 +35,7 @@ fn run(models: &Models, strategy: Strategy, events: &mut Vec<Event>) -> RunResul
 #[test]
 fn a_best_of_n_pick_is_best_of_n_over_the_whole_budget() {
     let models = shipped();
-    let majority = SweepConfig::BestOfN { selection: Selection::Majority };
+    let majority = Recipe::BestOfN { selection: Selection::Majority };
     let mut co_events = Vec::new();
     let co = run(&models, Strategy::ComputeOptimal(ComputeOptimal { budget: 16, policy: everywhere(majority) }), &mut co_events);
     let mut events = Vec::new();
@@ -58,7 +58,7 @@ fn a_best_of_n_pick_is_best_of_n_over_the_whole_budget() {
 fn a_search_pick_runs_on_fresh_samples_after_the_probe() {
     let models = shipped();
     let mut events = Vec::new();
-    let co = run(&models, Strategy::ComputeOptimal(ComputeOptimal { budget: 16, policy: everywhere(SweepConfig::Beam { width: Width::Fixed(4) }) }), &mut events);
+    let co = run(&models, Strategy::ComputeOptimal(ComputeOptimal { budget: 16, policy: everywhere(Recipe::Beam { width: Width::Fixed(4) }) }), &mut events);
     assert!(co.strategy.contains("beam search N=12 M=4"), "{}", co.strategy);
     assert!(co.candidates.iter().all(|c| c.sample >= 4), "the probe's samples are 0–3");
     let started: Vec<usize> = events.iter().filter_map(|e| if let Event::SampleStarted { sample, .. } = e { Some(*sample) } else { None }).collect();

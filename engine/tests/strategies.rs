@@ -273,9 +273,17 @@ fn a_cancelled_run_stops_with_an_error() {
 
 #[test]
 fn invalid_settings_are_refused() {
-    assert!(BestOfN { n: 0 }.validate().is_err());
-    assert!(BeamSearch { n: 4, width: 0, max_rounds: 40 }.validate().is_err());
-    assert!(LookaheadSearch { beam: BeamSearch { n: 4, width: 2, max_rounds: 40 }, k: 0 }.validate().is_err());
-    assert!(Revisions { chains: 0, length: 1, selection: RevisionSelection::Majority }.validate().is_err());
-    assert!(Revisions { chains: 64, length: 64, selection: RevisionSelection::Majority }.validate().is_err());
+    let refused = |r: Result<(), engine::search::SearchError>| r.expect_err("refused").to_string();
+    assert_eq!(refused(BestOfN { n: 0 }.validate()), "invalid strategy settings: the budget must be 1 to 1024 generations, got 0");
+    assert_eq!(refused(BeamSearch { n: 4, width: 0, max_rounds: 40 }.validate()), "invalid strategy settings: the beam width M must be at least 1");
+    assert_eq!(refused(BeamSearch { n: 4, width: 2, max_rounds: 0 }.validate()), "invalid strategy settings: max rounds must be 1 to 100, got 0");
+    assert_eq!(
+        refused(LookaheadSearch { beam: BeamSearch { n: 4, width: 2, max_rounds: 40 }, k: 0 }.validate()),
+        "invalid strategy settings: lookahead k must be 1 to 8 steps, got 0"
+    );
+    assert_eq!(refused(Revisions { chains: 0, length: 1, selection: RevisionSelection::Majority }.validate()), "invalid strategy settings: revisions need at least 1 chain of length 1");
+    assert_eq!(
+        refused(Revisions { chains: 64, length: 64, selection: RevisionSelection::Majority }.validate()),
+        "invalid strategy settings: 64 chains × 64 attempts exceed the budget limit of 1024"
+    );
 }

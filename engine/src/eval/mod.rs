@@ -13,53 +13,12 @@ use crate::model::{LanguageModel, ModelConfig, RewardModel};
 use crate::search::revisions::Revisions;
 use crate::search::{Candidate, Selection, select};
 use crate::task::arithmetic::derive_seed;
+use crate::search::SAMPLING_TEMPERATURE;
+use crate::task::heldout::{HELDOUT_PER_LEVEL, heldout_by_level};
 use crate::task::{ArithmeticChain, ChainProblem, Level, StepGrade, Task, Token, Tokenizer};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
-use std::sync::OnceLock;
-
-/// Seed of the held-out problems; training never draws them (see [`is_heldout`]).
-pub const HELDOUT_SEED: u64 = 0x5EED_7E57;
-/// Held-out problems reserved per level (evaluation and experiments draw from these).
-pub const HELDOUT_PER_LEVEL: usize = 400;
-/// The temperature the strategies sample at.
-pub const SAMPLING_TEMPERATURE: f32 = 0.8;
-
-/// The first `count` held-out problems of `level`.
-pub fn heldout(level: Level, count: usize) -> Vec<ChainProblem> {
-    (0..count.min(HELDOUT_PER_LEVEL) as u64).map(|i| ArithmeticChain.generate(level, HELDOUT_SEED, i)).collect()
-}
-
-/// The first `count` held-out problems of every level, with their level, easiest level first.
-pub fn heldout_by_level(count: usize) -> Vec<(Level, ChainProblem)> {
-    Level::ALL.iter().flat_map(|&l| heldout(l, count).into_iter().map(move |p| (l, p))).collect()
-}
-
-/// Whether training must skip `problem`. Level 1 is exempt: it has only 810 distinct
-/// problems, so the held-out ones would be most of it; its numbers measure recall, not
-/// generalisation.
-pub fn is_heldout(problem: &ChainProblem) -> bool {
-    static SET: OnceLock<HashSet<String>> = OnceLock::new();
-    let set = SET.get_or_init(|| {
-        Level::ALL[1..].iter().flat_map(|&l| heldout(l, HELDOUT_PER_LEVEL)).map(|p| p.expression()).collect()
-    });
-    ArithmeticChain.level_of(problem) > Level::ALL[0] && set.contains(&problem.expression())
-}
-
-/// The start token and the problem, as every model reads it.
-pub fn prompt_tokens(problem: &ChainProblem) -> Vec<Token> {
-    let tokenizer = ArithmeticChain.tokenizer();
-    let mut t = vec![Tokenizer::BOS];
-    t.extend(tokenizer.encode(&ArithmeticChain.prompt(problem)).expect("prompts use the task's alphabet"));
-    t
-}
-
-/// The text of a generated row (without the end token); tokens outside the alphabet become '?'.
-pub fn row_text(row: &Row) -> String {
-    let tokenizer = ArithmeticChain.tokenizer();
-    row.generated().iter().filter(|&&t| t != Tokenizer::EOS).map(|&t| tokenizer.char_of(t).unwrap_or('?')).collect()
-}
+use std::collections::BTreeMap;
 
 /// How many problems and samples an evaluation draws.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -201,7 +160,7 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         .iter()
         .enumerate()
         .flat_map(|(i, (_, p))| {
-            let ctx = prompt_tokens(p);
+            let ctx = ArithmeticChain.prompt_tokens(p);
             (0..size.samples_per_problem).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[size.seed, i as u64, s as u64]) })
         })
         .collect();
@@ -213,14 +172,14 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         .map(|(k, row)| {
             let i = k / size.samples_per_problem;
             let (level, p) = &problems[i];
-            let correct = task.grade(p, &row_text(&row)).answer_correct;
+            let correct = task.grade(p, &ArithmeticChain.text_of(row.generated())).answer_correct;
             Graded { level: *level, problem: i, row, correct }
         })
         .collect();
     for &level in &Level::ALL {
         let of_level: Vec<&Graded> = graded.iter().filter(|g| g.level == level).collect();
         for g in of_level.iter().step_by(size.samples_per_problem.max(1)).take(2) {
-            report.examples.push((level.get(), problems[g.problem].1.expression(), row_text(&g.row), g.correct));
+            report.examples.push((level.get(), problems[g.problem].1.expression(), ArithmeticChain.text_of(g.row.generated()), g.correct));
         }
         report.generator.pass_at_1.insert(level_key(level), fraction(of_level.iter().map(|g| g.correct)));
     }
@@ -284,7 +243,7 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
                 .map(|(g, s)| Candidate {
                     sample: 0,
                     text: String::new(),
-                    answer: task.answer_of(&row_text(&g.row)),
+                    answer: task.answer_of(&ArithmeticChain.text_of(g.row.generated())),
                     step_scores: Vec::new(),
                     score: final_score(s),
                     correct: g.correct,
@@ -343,10 +302,10 @@ async fn greedy_pass(
     cancel: &CancelToken,
 ) -> Result<Vec<bool>, InferError> {
     let task = ArithmeticChain;
-    let starts: Vec<RowStart> = problems.iter().map(|(_, p)| RowStart { context: prompt_tokens(p), seed: 0 }).collect();
+    let starts: Vec<RowStart> = problems.iter().map(|(_, p)| RowStart { context: ArithmeticChain.prompt_tokens(p), seed: 0 }).collect();
     progress.phase(label, starts.len() as u64);
     let rows = generate_all(model, config, &task.tokenizer(), device, starts, 0.0, cancel, &mut |d| progress.done(d as u64)).await?;
-    Ok(problems.iter().zip(&rows).map(|((_, p), r)| task.grade(p, &row_text(r)).answer_correct).collect())
+    Ok(problems.iter().zip(&rows).map(|((_, p), r)| task.grade(p, &ArithmeticChain.text_of(r.generated())).answer_correct).collect())
 }
 
 /// The fraction of each level's problems for which `right(index)` holds.
@@ -402,7 +361,7 @@ fn final_score_auroc(graded: &[Graded], scores: &[Vec<f32>]) -> Option<f64> {
 /// if present): a step is correct when its line is right and every earlier line was.
 pub fn step_labels(problem: &ChainProblem, row: &Row) -> Vec<bool> {
     let task = ArithmeticChain;
-    let text = row_text(row);
+    let text = ArithmeticChain.text_of(row.generated());
     let grade = task.grade(problem, &text);
     let step_end = task.tokenizer().step_end();
     let mut labels = Vec::new();
@@ -446,7 +405,7 @@ async fn revision_gain(
             .iter()
             .zip(&history)
             .map(|(&(i, c), h)| RowStart {
-                context: Revisions::context(&prompt_tokens(&problems[i].1), h, config.max_len),
+                context: Revisions::context(&ArithmeticChain.prompt_tokens(&problems[i].1), h, config.max_len),
                 seed: derive_seed(&[size.seed, 0x5E7, i as u64, c as u64, attempt as u64]),
             })
             .collect();
@@ -454,7 +413,7 @@ async fn revision_gain(
         let rows = generate_all(model, config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| progress.done((base + d) as u64)).await?;
         let mut correct = 0usize;
         for ((&(i, _), h), row) in chains.iter().zip(history.iter_mut()).zip(rows) {
-            correct += task.grade(&problems[i].1, &row_text(&row)).answer_correct as usize;
+            correct += task.grade(&problems[i].1, &ArithmeticChain.text_of(row.generated())).answer_correct as usize;
             h.push(row.generated().to_vec());
         }
         by_attempt.push(correct as f64 / chains.len().max(1) as f64);

@@ -339,8 +339,8 @@ impl Generator for Decoder<'_> {
     }
 
     async fn extend(&mut self, stop: StopAt, temperature: f32, only: Option<&[bool]>, on_token: &mut dyn FnMut(usize, Token)) -> Result<(), InferError> {
-        if !(0.0..=5.0).contains(&temperature) || temperature.is_nan() {
-            return Err(InferError::Invalid(format!("temperature {temperature} is outside 0..=5")));
+        if !(0.0..=super::MAX_TEMPERATURE).contains(&temperature) {
+            return Err(InferError::Invalid(format!("temperature {temperature} is outside 0..={}", super::MAX_TEMPERATURE)));
         }
         if only.is_some_and(|o| o.len() != self.rows.len()) {
             return Err(InferError::Invalid("extend: `only` must have one flag per row".into()));

@@ -8,6 +8,7 @@ mod scoring;
 mod throughput;
 
 pub use decoder::{DecodeLimits, DecodeStats, Decoder, left_padded, right_padded};
+pub use sampling::MAX_TEMPERATURE;
 pub use scoring::PrmScorer;
 pub use throughput::{DecodeThroughput, decode_throughput};
 

@@ -3,6 +3,9 @@
 //! seeded generator, so a row's samples do not depend on what else is in the batch, and a step
 //! reads back one token id per row instead of the logits.
 
+/// Highest sampling temperature anything may ask for.
+pub const MAX_TEMPERATURE: f32 = 5.0;
+
 use crate::model::MASK_VALUE;
 use crate::task::Tokenizer;
 use burn::tensor::{Device, Int, Tensor, TensorData};

@@ -3,7 +3,7 @@
 //! over the final beams. Costs N generations.
 
 use super::tree::TreeSearch;
-use super::{Run, RunResult, SearchError, check};
+use super::{Run, RunResult, SearchError, bounds};
 use crate::infer::{Generator, Scorer};
 use crate::task::Task;
 use serde::{Deserialize, Serialize};
@@ -19,9 +19,7 @@ pub struct BeamSearch {
 
 impl BeamSearch {
     pub fn validate(&self) -> Result<(), SearchError> {
-        check((1..=super::MAX_BUDGET).contains(&self.n), || format!("beam search needs 1 ≤ N ≤ {}, got {}", super::MAX_BUDGET, self.n))?;
-        check(self.width >= 1, || "beam width M must be at least 1".into())?;
-        check((1..=100).contains(&self.max_rounds), || format!("max rounds must be 1..=100, got {}", self.max_rounds))
+        bounds::tree(self.n, self.width, self.max_rounds)
     }
 
     pub fn cost(&self) -> u64 {

@@ -1,7 +1,7 @@
 //! Best-of-N: N independent samples, then a vote (majority, verifier-weighted, or the single
 //! best-scored sample). Costs N generations.
 
-use super::{Run, RunResult, SearchError, check};
+use super::{Run, RunResult, SearchError, bounds};
 use crate::infer::{Generator, RowStart, Scorer, StopAt};
 use crate::task::Task;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ pub struct BestOfN {
 
 impl BestOfN {
     pub fn validate(&self) -> Result<(), SearchError> {
-        check((1..=super::MAX_BUDGET).contains(&self.n), || format!("best-of-N needs 1 ≤ N ≤ {}, got {}", super::MAX_BUDGET, self.n))
+        bounds::budget(self.n)
     }
 
     pub fn cost(&self) -> u64 {

@@ -8,11 +8,9 @@
 //! The default policy is the one `ponder experiment` measured on Ponder's own models
 //! (`results/study/policy.json`, built in); [`Policy::study_findings`] is the study's.
 
+use super::best_of_n::BestOfN;
 use super::revisions::{RevisionSelection, Revisions};
-use super::{SearchError, Selection, check};
-use crate::search::best_of_n::BestOfN;
-use crate::solve::Strategy;
-use crate::study::{SweepConfig, Width};
+use super::{Recipe, SearchError, Selection, Strategy, Width, bounds, check};
 use serde::{Deserialize, Serialize};
 
 /// The policy `ponder experiment` wrote with the committed study.
@@ -22,7 +20,7 @@ const MEASURED_POLICY: &str = include_str!("../../../results/study/policy.json")
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pick {
     pub from_budget: usize,
-    pub config: SweepConfig,
+    pub config: Recipe,
 }
 
 /// A policy: bin edges on the predicted score and, per bin, the configuration by budget.
@@ -60,11 +58,11 @@ impl Policy {
             source: "the study's findings (Snell et al.), not measured on Ponder's models".into(),
             score_edges: [0.8, 0.6, 0.4, 0.2],
             choices: [
-                from_one(SweepConfig::Revisions { length: 0 }),
-                from_one(SweepConfig::Revisions { length: 16 }),
-                from_one(SweepConfig::Revisions { length: 4 }),
-                from_one(SweepConfig::Beam { width: Width::Fixed(4) }),
-                from_one(SweepConfig::Beam { width: Width::Fixed(4) }),
+                from_one(Recipe::Revisions { length: 0 }),
+                from_one(Recipe::Revisions { length: 16 }),
+                from_one(Recipe::Revisions { length: 4 }),
+                from_one(Recipe::Beam { width: Width::Fixed(4) }),
+                from_one(Recipe::Beam { width: Width::Fixed(4) }),
             ],
         }
     }
@@ -97,9 +95,7 @@ pub struct ComputeOptimal {
 
 impl ComputeOptimal {
     pub fn validate(&self) -> Result<(), SearchError> {
-        check((1..=super::MAX_BUDGET).contains(&self.budget), || {
-            format!("compute-optimal needs a budget of 1 to {} generations, got {}", super::MAX_BUDGET, self.budget)
-        })?;
+        bounds::budget(self.budget)?;
         self.policy.validate()
     }
 
@@ -122,19 +118,19 @@ impl ComputeOptimal {
 
     /// The configuration for `bin` at the run's whole budget (the study measured whole
     /// budgets, so the entry is looked up by it).
-    pub fn config_for(&self, bin: usize) -> SweepConfig {
+    pub fn config_for(&self, bin: usize) -> Recipe {
         let picks = &self.policy.choices[bin.clamp(1, 5) - 1];
-        picks.iter().rev().find(|p| p.from_budget <= self.budget).or(picks.first()).map(|p| p.config).unwrap_or(SweepConfig::BestOfN { selection: Selection::Weighted })
+        picks.iter().rev().find(|p| p.from_budget <= self.budget).or(picks.first()).map(|p| p.config).unwrap_or(Recipe::BestOfN { selection: Selection::Weighted })
     }
 
     /// `config` as a strategy for the `left` generations after the probe, and the vote that
     /// picks the answer where the configuration names one (best-of-N). Revisions whose chain
     /// length does not fit take as many whole chains as fit; lookahead that cannot pay for one
     /// rollout becomes best-of-N.
-    pub fn strategy_for(config: SweepConfig, left: usize) -> (Strategy, Option<Selection>) {
+    pub fn strategy_for(config: Recipe, left: usize) -> (Strategy, Option<Selection>) {
         let left = left.max(1);
         let strategy = match config {
-            SweepConfig::Revisions { length } => {
+            Recipe::Revisions { length } => {
                 let chains = left.checked_div(length).unwrap_or(1).max(1);
                 Some(Strategy::Revisions(Revisions { chains, length: left / chains, selection: RevisionSelection::Hierarchical }))
             }
@@ -179,11 +175,11 @@ mod tests {
             Strategy::Revisions(r) => assert_eq!((r.chains, r.length), (1, 12)),
             other => panic!("{other:?}"),
         }
-        match ComputeOptimal::strategy_for(SweepConfig::Lookahead { k: 3 }, 3) {
+        match ComputeOptimal::strategy_for(Recipe::Lookahead { k: 3 }, 3) {
             (Strategy::BestOfN(b), None) => assert_eq!(b.n, 3),
             other => panic!("{other:?}"),
         }
-        match ComputeOptimal::strategy_for(SweepConfig::BestOfN { selection: Selection::Majority }, 5) {
+        match ComputeOptimal::strategy_for(Recipe::BestOfN { selection: Selection::Majority }, 5) {
             (Strategy::BestOfN(b), Some(Selection::Majority)) => assert_eq!(b.n, 5),
             other => panic!("{other:?}"),
         }
@@ -193,14 +189,14 @@ mod tests {
     fn choices_change_with_the_budget() {
         let mut c = findings(8);
         c.policy.choices[0] = vec![
-            Pick { from_budget: 1, config: SweepConfig::Beam { width: Width::Fixed(4) } },
-            Pick { from_budget: 16, config: SweepConfig::BestOfN { selection: Selection::Majority } },
+            Pick { from_budget: 1, config: Recipe::Beam { width: Width::Fixed(4) } },
+            Pick { from_budget: 16, config: Recipe::BestOfN { selection: Selection::Majority } },
         ];
-        assert_eq!(c.config_for(1), SweepConfig::Beam { width: Width::Fixed(4) });
+        assert_eq!(c.config_for(1), Recipe::Beam { width: Width::Fixed(4) });
         c.budget = 16;
-        assert_eq!(c.config_for(1), SweepConfig::BestOfN { selection: Selection::Majority });
+        assert_eq!(c.config_for(1), Recipe::BestOfN { selection: Selection::Majority });
         c.budget = 1024;
-        assert_eq!(c.config_for(1), SweepConfig::BestOfN { selection: Selection::Majority });
+        assert_eq!(c.config_for(1), Recipe::BestOfN { selection: Selection::Majority });
     }
 
     #[test]
@@ -212,19 +208,20 @@ mod tests {
 
     #[test]
     fn bad_policies_are_refused() {
+        let refused = |c: &ComputeOptimal| c.validate().expect_err("refused").to_string();
         let mut c = findings(16);
         c.policy.score_edges = [0.2, 0.4, 0.6, 0.8];
-        assert!(c.validate().is_err());
+        assert!(refused(&c).contains("score edges must fall from 1 to 0"), "{}", refused(&c));
         c = findings(0);
-        assert!(c.validate().is_err());
+        assert!(refused(&c).contains("the budget must be 1 to 1024 generations, got 0"), "{}", refused(&c));
         c = findings(16);
         c.policy.choices[2][0].from_budget = 2;
-        assert!(c.validate().is_err());
+        assert!(refused(&c).contains("bin 3 must have a choice from budget 1"), "{}", refused(&c));
         c = findings(16);
-        c.policy.choices[4].push(Pick { from_budget: 1, config: SweepConfig::BestOfN { selection: Selection::Weighted } });
-        assert!(c.validate().is_err());
+        c.policy.choices[4].push(Pick { from_budget: 1, config: Recipe::BestOfN { selection: Selection::Weighted } });
+        assert!(refused(&c).contains("bin 5 lists its budgets out of order"), "{}", refused(&c));
         c = findings(16);
-        c.policy.choices[0][0].config = SweepConfig::Beam { width: Width::Fixed(0) };
-        assert!(c.validate().is_err());
+        c.policy.choices[0][0].config = Recipe::Beam { width: Width::Fixed(0) };
+        assert!(refused(&c).contains("the beam width M must be at least 1"), "{}", refused(&c));
     }
 }

@@ -2,7 +2,7 @@
 //! more steps greedily (temperature 0) and reading the verifier there. Costs N·(k+1).
 
 use super::beam::BeamSearch;
-use super::{Run, RunResult, SearchError, check};
+use super::{Run, RunResult, SearchError, bounds};
 use crate::infer::{Generator, Scorer};
 use crate::task::Task;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ pub struct LookaheadSearch {
 impl LookaheadSearch {
     pub fn validate(&self) -> Result<(), SearchError> {
         self.beam.validate()?;
-        check((1..=8).contains(&self.k), || format!("lookahead k must be 1..=8, got {}", self.k))
+        bounds::lookahead(self.k)
     }
 
     pub fn cost(&self) -> u64 {

@@ -3,17 +3,22 @@
 //! and accounts its compute.
 
 pub mod beam;
-pub mod compute_optimal;
 pub mod best_of_n;
+pub mod bounds;
+pub mod compute_optimal;
 pub mod dvts;
 pub mod lookahead;
 pub mod oracle;
+mod recipe;
 pub mod revisions;
 mod selection;
+mod strategy;
 mod tree;
 
 pub use oracle::OracleScorer;
+pub use recipe::{Family, Recipe, Width};
 pub use selection::{Aggregation, Selection, TallyEntry, aggregate, select};
+pub use strategy::{Knobs, Strategy, StrategyName, Verifier};
 
 use crate::infer::{CancelToken, DecodeStats, Generator, InferError, ScoreItem, Scorer};
 use crate::task::arithmetic::derive_seed;
@@ -105,6 +110,9 @@ pub struct RunResult {
     pub compute: Compute,
 }
 
+/// The temperature the strategies sample at (and evaluation, training data and the study).
+pub const SAMPLING_TEMPERATURE: f32 = 0.8;
+
 /// Settings every strategy shares.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Common {
@@ -116,7 +124,7 @@ pub struct Common {
 
 impl Default for Common {
     fn default() -> Self {
-        Common { seed: 0, temperature: 0.8, aggregation: Aggregation::Last, selection: Selection::Weighted }
+        Common { seed: 0, temperature: SAMPLING_TEMPERATURE, aggregation: Aggregation::Last, selection: Selection::Weighted }
     }
 }
 
@@ -146,9 +154,7 @@ impl<'a, T: Task> Run<'a, T> {
 
     /// Start token and problem: what the generator and the verifier both see first.
     pub fn prompt_tokens(&self) -> Vec<Token> {
-        let mut t = vec![Tokenizer::BOS];
-        t.extend(self.tokenizer.encode(&self.task.prompt(self.problem)).expect("task prompts use the task's alphabet"));
-        t
+        self.task.prompt_tokens(self.problem)
     }
 
     /// Numbers a new sample and announces it.
@@ -236,6 +242,3 @@ impl<'a, T: Task> Run<'a, T> {
 pub(crate) fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), SearchError> {
     if condition { Ok(()) } else { Err(SearchError::Config(message())) }
 }
-
-/// Upper bound on any budget, in generations.
-pub const MAX_BUDGET: usize = 1024;

@@ -3,7 +3,7 @@
 //! majority vote over every attempt, or hierarchically: best-of-N weighted within each chain,
 //! then a weighted vote across the chains' winners. Costs C·L generations.
 
-use super::{Candidate, Run, RunResult, SearchError, Selection, check, select};
+use super::{Candidate, Run, RunResult, SearchError, Selection, bounds, select};
 use crate::infer::{Generator, RowStart, Scorer, StopAt};
 use crate::task::{Task, Token, Tokenizer};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,11 @@ pub enum RevisionSelection {
     Hierarchical,
 }
 
+crate::names::named!(RevisionSelection, "revision selection" {
+    Majority => "majority": "a majority vote over every attempt",
+    Hierarchical => "hierarchical": "best-of-N weighted within each chain, then a weighted vote across the chains' winners",
+});
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Revisions {
     /// Parallel chains C.
@@ -31,10 +36,7 @@ pub struct Revisions {
 
 impl Revisions {
     pub fn validate(&self) -> Result<(), SearchError> {
-        check(self.chains >= 1 && self.length >= 1, || "revisions need at least 1 chain of length 1".into())?;
-        check(self.chains * self.length <= super::MAX_BUDGET, || {
-            format!("{} chains × {} attempts exceed the budget limit of {}", self.chains, self.length, super::MAX_BUDGET)
-        })
+        bounds::revisions(self.chains, self.length)
     }
 
     pub fn cost(&self) -> u64 {

@@ -25,6 +25,29 @@ pub enum Selection {
     Max,
 }
 
+crate::names::named!(Aggregation, "step aggregation" {
+    Last => "last": "the last step's score",
+    Min => "min": "the lowest step score",
+    Product => "product": "the product of the step scores",
+});
+
+crate::names::named!(Selection, "selection" {
+    Majority => "majority": "the most frequent answer",
+    Weighted => "weighted": "the answer with the largest summed verifier score",
+    Max => "max": "the answer of the single best-scored sample",
+});
+
+impl Selection {
+    /// The vote in a few words, e.g. "weighted vote".
+    pub fn vote_name(self) -> &'static str {
+        match self {
+            Selection::Majority => "majority vote",
+            Selection::Weighted => "weighted vote",
+            Selection::Max => "best-scored sample",
+        }
+    }
+}
+
 /// Votes and summed weight of one answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TallyEntry {

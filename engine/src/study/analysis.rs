@@ -2,190 +2,13 @@
 //! across seeds, compute-optimal scaling by two-fold cross-validation, the budget it needs to
 //! match best-of-N, the FLOPs-matched comparison, and the findings checked against the study.
 
-use super::{ProblemPool, SearchJob, StudyConfig, SweepConfig, best_of_n_from_pool};
+use super::report::*;
+use crate::search::Recipe;
+use super::{ProblemPool, SearchJob, StudyConfig, best_of_n_from_pool};
 use crate::task::{ChainProblem, Level};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const BINS: usize = 5;
-
-/// Facts about the two generators for the FLOPs-matched comparison.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ModelFacts {
-    pub small_params: u64,
-    pub large_params: u64,
-    /// Pretraining tokens, as recorded by training.
-    pub small_tokens: u64,
-    pub large_tokens: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProblemRecord {
-    pub index: usize,
-    pub level: u8,
-    pub expression: String,
-    pub pass_at_1: f64,
-    pub mean_final_score: f64,
-    pub oracle_bin: usize,
-    pub predicted_bin: usize,
-    /// Whether the larger model's greedy answer was right.
-    pub large_greedy: Option<bool>,
-    /// Whether the search strategies ran on it.
-    pub searched: bool,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DifficultyReport {
-    pub samples_per_problem: usize,
-    /// Lowest and highest pass@1 in each oracle bin (bin 1 easiest).
-    pub oracle_pass_at_1_range: Vec<[f64; 2]>,
-    /// Lowest and highest mean final PRM score in each predicted bin.
-    pub predicted_score_range: Vec<[f64; 2]>,
-    /// Share of problems whose predicted bin equals their oracle bin.
-    pub agreement: f64,
-    /// Share whose bins differ by at most one.
-    pub within_one: f64,
-    /// confusion[oracle - 1][predicted - 1]: problem counts.
-    pub confusion: Vec<Vec<usize>>,
-    /// levels_by_bin[oracle bin - 1][level - 1]: problem counts.
-    pub levels_by_bin: Vec<Vec<usize>>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ConfigInfo {
-    pub id: String,
-    pub label: String,
-    pub family: String,
-    pub config: SweepConfig,
-}
-
-/// Accuracy of one configuration at one budget over one bin's problems (bin 0: all bins).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Cell {
-    pub config: String,
-    pub bin: usize,
-    pub budget: usize,
-    pub accuracy: f64,
-    /// Accuracy per seed, in the order of the config's seeds.
-    pub per_seed: Vec<f64>,
-    pub min: f64,
-    pub max: f64,
-    pub problems: usize,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Sweeps {
-    pub budgets: Vec<usize>,
-    pub configs: Vec<ConfigInfo>,
-    /// Problems the searches ran on (per oracle bin), which the cells average over.
-    pub search_problems: Vec<usize>,
-    pub cells: Vec<Cell>,
-    /// Best-of-N from the pools over every problem of the test set, per oracle bin.
-    pub best_of_n_all_problems: Vec<Cell>,
-}
-
-/// Compute-optimal scaling with one kind of bins and one set of allowed configurations.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ComputeOptimalCurve {
-    /// "oracle" or "predicted".
-    pub bins: String,
-    /// "all", "search" (best-of-N and tree searches) or "revisions".
-    pub family: String,
-    /// by_bin[bin - 1][budget index]: cross-validated accuracy (None: too few problems).
-    pub by_bin: Vec<Vec<Option<f64>>>,
-    /// Over all searched problems, per budget.
-    pub overall: Vec<f64>,
-    /// choices[bin - 1][budget index]: the configuration that wins on the whole bin.
-    pub choices: Vec<Vec<Option<String>>>,
-}
-
-/// The budget compute-optimal needs to match best-of-N weighted at a target budget.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BudgetMatch {
-    pub bins: String,
-    pub family: String,
-    pub target_budget: usize,
-    pub best_of_n_accuracy: f64,
-    /// Smallest budget where best-of-N itself first reaches that accuracy (at most the
-    /// target: below it where best-of-N has flattened out).
-    pub best_of_n_budget: usize,
-    /// Smallest budget where compute-optimal is at least as accurate (None: not reached).
-    pub budget: Option<usize>,
-    /// best_of_n_budget / budget: how much less compute compute-optimal needs for the same
-    /// accuracy (a flat best-of-N curve is not counted as a saving).
-    pub saving: Option<f64>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ComputeOptimalReport {
-    pub curves: Vec<ComputeOptimalCurve>,
-    /// Best-of-N weighted over the searched problems, per budget (the baseline).
-    pub best_of_n_weighted: Vec<f64>,
-    pub matches: Vec<BudgetMatch>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FlopsBin {
-    pub bin: usize,
-    /// Compute-optimal (oracle bins) at the matched budget, searched problems of the bin.
-    pub test_time: Option<f64>,
-    /// The larger model, greedy, on the same problems.
-    pub large_greedy: f64,
-    /// The small model with one sample (budget 1, best-of-N), same problems.
-    pub small_one_sample: f64,
-    pub problems: usize,
-    /// Best-of-N weighted at the matched budget over *all* the bin's problems (drawn from the
-    /// sample pools, so no search is needed): against [`FlopsMatched::large_greedy_all_problems`],
-    /// a comparison on the whole bin where the searched problems are only a few.
-    #[serde(default)]
-    pub best_of_n_all_problems: Option<f64>,
-    #[serde(default)]
-    pub all_problems: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FlopsRow {
-    /// R = inference tokens / pretraining tokens.
-    pub r: f64,
-    /// How many times its one-sample inference the small model may spend to match the larger
-    /// model's total FLOPs: (6·N_l·D_l + 2·N_l·R·D_s − 6·N_s·D_s) / (2·N_s·R·D_s).
-    pub multiplier: f64,
-    /// The largest swept budget not above the multiplier (None: below 1).
-    pub budget: Option<usize>,
-    pub by_bin: Vec<FlopsBin>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct FlopsMatched {
-    pub facts: ModelFacts,
-    pub params_ratio: f64,
-    pub rows: Vec<FlopsRow>,
-    /// The larger model's greedy accuracy per oracle bin over the whole test set.
-    pub large_greedy_all_problems: Vec<f64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    pub claim: String,
-    pub measured: String,
-    /// "reproduced", "partly", "not reproduced" or "not measured".
-    pub verdict: String,
-    pub figure: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct StudyReport {
-    pub config: Option<StudyConfig>,
-    pub problems: Vec<ProblemRecord>,
-    pub difficulty: DifficultyReport,
-    pub sweeps: Sweeps,
-    pub compute_optimal: ComputeOptimalReport,
-    pub flops_matched: Option<FlopsMatched>,
-    pub findings: Vec<Finding>,
-    /// Machine, backend, model hashes, wall time: filled in by the caller.
-    #[serde(default)]
-    pub run: serde_json::Value,
-}
 
 /// Quantile bins 1–5 of `values`, bin 1 holding the highest values (the easiest problems);
 /// ties broken by index so the bins have equal sizes (±1).
@@ -267,7 +90,7 @@ fn cell(config: &StudyConfig, outcomes: &Outcomes, c: usize, bin: usize, budget:
     }
     let per_seed: Vec<f64> = (0..config.seeds.len()).map(|s| mean(rows.iter().map(|r| r[s] as u8 as f64))).collect();
     Some(Cell {
-        config: config.configs[c].id(),
+        config: RecipeId(config.configs[c]),
         bin,
         budget,
         accuracy: mean(per_seed.iter().copied()),
@@ -281,9 +104,9 @@ fn cell(config: &StudyConfig, outcomes: &Outcomes, c: usize, bin: usize, budget:
 /// Compute-optimal for one grouping of the searched problems: per bin and budget, the best
 /// allowed configuration chosen on one half of the bin and scored on the other, swapped and
 /// averaged. Bins with fewer than two searched problems fall back to best-of-N weighted.
-pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[usize], searched: &[usize], allowed: &[usize], kind: &str, family: &str) -> ComputeOptimalCurve {
-    let fallback = config.configs.iter().position(|c| *c == SweepConfig::BestOfN { selection: crate::search::Selection::Weighted });
-    let mut curve = ComputeOptimalCurve { bins: kind.into(), family: family.into(), ..Default::default() };
+pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[usize], searched: &[usize], allowed: &[usize], kind: BinKind, family: Allowed) -> ComputeOptimalCurve {
+    let fallback = config.configs.iter().position(|c| *c == Recipe::BestOfN { selection: crate::search::Selection::Weighted });
+    let mut curve = ComputeOptimalCurve { bins: kind, family, ..Default::default() };
     let mut overall_sum = vec![0.0; config.budgets.len()];
     for bin in 1..=BINS {
         let members: Vec<usize> = searched.iter().copied().filter(|&p| bins[p] == bin).collect();
@@ -303,7 +126,7 @@ pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[
                 best.map(|(c, _)| c)
             };
             let score = |c: usize, set: &[usize]| set.iter().map(|&p| problem_accuracy(outcomes, c, budget, p).unwrap_or(0.0)).sum::<f64>();
-            choices.push(best_on(&members).map(|c| config.configs[c].id()));
+            choices.push(best_on(&members).map(|c| RecipeId(config.configs[c])));
             let folds: [Vec<usize>; 2] = [members.iter().copied().step_by(2).collect(), members.iter().copied().skip(1).step_by(2).collect()];
             let acc = if folds[1].is_empty() || candidates.is_empty() {
                 // Too few problems to cross-validate: best-of-N weighted, when measured.
@@ -394,7 +217,7 @@ pub fn analyse(
     let all: Vec<usize> = (0..problems.len()).collect();
     report.sweeps.budgets = config.budgets.clone();
     report.sweeps.search_problems = searched.to_vec();
-    report.sweeps.configs = config.configs.iter().map(|c| ConfigInfo { id: c.id(), label: c.label(), family: c.family().into(), config: *c }).collect();
+    report.sweeps.configs = config.configs.iter().map(|c| ConfigInfo { id: c.id(), label: c.label(), family: c.family(), config: *c }).collect();
     for c in 0..config.configs.len() {
         for &budget in &config.budgets {
             for bin in 0..=BINS {
@@ -413,19 +236,16 @@ pub fn analyse(
     }
 
     // Compute-optimal scaling.
-    let families: [(&str, Vec<usize>); 3] = [
-        ("all", (0..config.configs.len()).collect()),
-        ("search", (0..config.configs.len()).filter(|&c| config.configs[c].family() != "revisions").collect()),
-        ("revisions", (0..config.configs.len()).filter(|&c| config.configs[c].family() == "revisions").collect()),
-    ];
-    let bon = config.configs.iter().position(|c| *c == SweepConfig::BestOfN { selection: crate::search::Selection::Weighted });
+    let families: Vec<(Allowed, Vec<usize>)> =
+        Allowed::ALL.iter().map(|&a| (a, (0..config.configs.len()).filter(|&c| a.admits(config.configs[c].family())).collect())).collect();
+    let bon = config.configs.iter().position(|c| *c == Recipe::BestOfN { selection: crate::search::Selection::Weighted });
     report.compute_optimal.best_of_n_weighted = config
         .budgets
         .iter()
         .map(|&b| bon.map(|c| mean(searched.iter().filter_map(|&p| problem_accuracy(&outcomes, c, b, p)))).unwrap_or(0.0))
         .collect();
-    for (kind, bins) in [("oracle", &oracle), ("predicted", &predicted)] {
-        for (family, allowed) in &families {
+    for (kind, bins) in [(BinKind::Oracle, &oracle), (BinKind::Predicted, &predicted)] {
+        for &(family, ref allowed) in &families {
             if allowed.is_empty() {
                 continue;
             }
@@ -437,8 +257,8 @@ pub fn analyse(
                 let best_of_n_budget = first_reaching(&report.compute_optimal.best_of_n_weighted).unwrap_or(target);
                 let budget = first_reaching(&curve.overall);
                 report.compute_optimal.matches.push(BudgetMatch {
-                    bins: kind.into(),
-                    family: family.to_string(),
+                    bins: kind,
+                    family,
                     target_budget: target,
                     best_of_n_accuracy: goal,
                     best_of_n_budget,
@@ -452,7 +272,7 @@ pub fn analyse(
 
     // FLOPs-matched comparison (needs the larger model's greedy answers and the token counts).
     if let (Some(greedy), Some(facts)) = (large_greedy, facts) {
-        let oracle_all = report.compute_optimal.curves.iter().find(|c| c.bins == "oracle" && c.family == "all").cloned().unwrap_or_default();
+        let oracle_all = report.compute_optimal.curves.iter().find(|c| c.bins == BinKind::Oracle && c.family == Allowed::All).cloned().unwrap_or_default();
         let rows = config
             .flops_ratios
             .iter()
@@ -522,7 +342,7 @@ mod tests {
     #[test]
     fn cross_validation_picks_on_one_half_and_scores_on_the_other() {
         let mut config = StudyConfig::quick();
-        config.configs = vec![SweepConfig::BestOfN { selection: crate::search::Selection::Weighted }, SweepConfig::Beam { width: super::super::Width::Fixed(4) }];
+        config.configs = vec![Recipe::BestOfN { selection: crate::search::Selection::Weighted }, Recipe::Beam { width: crate::search::Width::Fixed(4) }];
         config.budgets = vec![4];
         config.seeds = vec![1];
         let mut outcomes = Outcomes::new();
@@ -532,10 +352,10 @@ mod tests {
         outcomes.insert((0, 4), bon);
         outcomes.insert((1, 4), beam);
         let bins = vec![1, 1, 1, 1];
-        let curve = compute_optimal_curve(&config, &outcomes, &bins, &[0, 1, 2, 3], &[0, 1], "oracle", "all");
+        let curve = compute_optimal_curve(&config, &outcomes, &bins, &[0, 1, 2, 3], &[0, 1], BinKind::Oracle, Allowed::All);
         // Folds {0,2} and {1,3}: best-of-N wins on {0,2} (2 vs 1) and scores 0 on {1,3};
         // beam wins on {1,3} (2 vs 0) and scores 1 on {0,2}: (0 + 1) / 4.
         assert_eq!(curve.by_bin[0][0], Some(0.25));
-        assert_eq!(curve.choices[0][0].as_deref(), Some("beam_m4"));
+        assert_eq!(curve.choices[0][0].map(|c| c.0.id()).as_deref(), Some("beam_m4"));
     }
 }

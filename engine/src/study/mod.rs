@@ -7,22 +7,22 @@
 //! can run search jobs on several threads and show progress.
 
 pub mod analysis;
-mod configs;
 mod findings;
 mod policy;
 mod pool;
+pub mod report;
 
-pub use analysis::{ModelFacts, StudyReport, analyse, pick_search_problems, quantile_bins};
-pub use configs::{SweepConfig, Width};
+pub use analysis::{analyse, pick_search_problems, quantile_bins};
+pub use report::{ModelFacts, StudyReport};
 pub use policy::measured_policy;
 pub use pool::{PoolSample, ProblemPool, best_of_n_from_pool, sample_pools};
 
-use crate::eval::{HELDOUT_PER_LEVEL, SAMPLING_TEMPERATURE, heldout_by_level};
+use crate::task::heldout::{HELDOUT_PER_LEVEL, heldout_by_level};
 use crate::models::Models;
-use crate::search::{Common, NoEvents, Selection, Aggregation, SearchError};
-use crate::solve::{Drive, Verifier, solve};
+use crate::search::{Aggregation, Common, NoEvents, Recipe, SAMPLING_TEMPERATURE, SearchError, Selection, Verifier};
+use crate::solve::{Drive, solve};
 use crate::infer::{CancelToken, InferError};
-use crate::task::{ChainProblem, Level};
+use crate::task::{ArithmeticChain, ChainProblem, Level};
 use serde::{Deserialize, Serialize};
 
 /// What an experiment runs. Every field is checked by [`StudyConfig::validate`]: configs
@@ -41,7 +41,7 @@ pub struct StudyConfig {
     /// Seeds of the repeated runs (the spread across them is reported).
     pub seeds: Vec<u64>,
     /// The configurations swept (best-of-N ones read the pools, the others run searches).
-    pub configs: Vec<SweepConfig>,
+    pub configs: Vec<Recipe>,
     /// R = inference tokens / pretraining tokens for the FLOPs-matched comparison.
     pub flops_ratios: Vec<f64>,
 }
@@ -61,7 +61,7 @@ impl StudyConfig {
             budgets: (0..=8).map(|i| 1 << i).collect(),
             search_problems_per_bin: 6,
             seeds: vec![1, 2],
-            configs: SweepConfig::all(),
+            configs: Recipe::all(),
             flops_ratios: vec![0.16, 0.79, 22.0],
         }
     }
@@ -74,7 +74,7 @@ impl StudyConfig {
             budgets: vec![1, 2, 4, 8],
             search_problems_per_bin: 2,
             seeds: vec![1],
-            configs: SweepConfig::all(),
+            configs: Recipe::all(),
             flops_ratios: vec![0.16, 0.79, 22.0],
         }
     }
@@ -166,7 +166,7 @@ pub fn common(seed: u64) -> Common {
 }
 
 /// Runs one search job on the trained models with the PRM; returns whether it was right.
-pub async fn run_job(models: &Models, config: &SweepConfig, job: &SearchJob, problem: &ChainProblem, cancel: &CancelToken) -> Result<bool, SearchError> {
+pub async fn run_job(models: &Models, config: &Recipe, job: &SearchJob, problem: &ChainProblem, cancel: &CancelToken) -> Result<bool, SearchError> {
     let strategy = config.strategy(job.budget).ok_or_else(|| SearchError::Config(format!("{} has no run at budget {}", config.id(), job.budget)))?;
     let drive = Drive { cancel: cancel.clone(), ..Drive::default() };
     let result = solve(models, problem, &strategy, common(job.seed), Verifier::Prm, drive, &mut NoEvents).await?;
@@ -185,9 +185,9 @@ pub async fn greedy_correct(
 ) -> Result<Vec<bool>, InferError> {
     use crate::task::Task;
     let task = crate::task::ArithmeticChain;
-    let starts = problems.iter().map(|p| crate::infer::RowStart { context: crate::eval::prompt_tokens(p), seed: 0 }).collect();
+    let starts = problems.iter().map(|p| crate::infer::RowStart { context: ArithmeticChain.prompt_tokens(p), seed: 0 }).collect();
     let rows = crate::eval::generate_all(model, config, &task.tokenizer(), device, starts, 0.0, cancel, progress).await?;
-    Ok(problems.iter().zip(&rows).map(|(p, r)| task.grade(p, &crate::eval::row_text(r)).answer_correct).collect())
+    Ok(problems.iter().zip(&rows).map(|(p, r)| task.grade(p, &ArithmeticChain.text_of(r.generated())).answer_correct).collect())
 }
 
 #[cfg(test)]
@@ -196,8 +196,10 @@ mod tests {
 
     #[test]
     fn presets_are_valid() {
-        StudyConfig::full().validate().unwrap();
-        StudyConfig::quick().validate().unwrap();
+        for (name, c) in [("full", StudyConfig::full()), ("quick", StudyConfig::quick())] {
+            assert_eq!(c.validate(), Ok(()), "{name}");
+            assert!(!c.problems().is_empty() && !c.configs.is_empty() && !c.seeds.is_empty(), "{name}");
+        }
     }
 
     #[test]
@@ -213,10 +215,10 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("two folds"));
         let mut c = StudyConfig::quick();
         c.flops_ratios = vec![f64::NAN];
-        assert!(c.validate().is_err());
+        assert!(c.validate().unwrap_err().to_string().contains("flops_ratios"), "{}", c.validate().unwrap_err());
         let mut c = StudyConfig::quick();
         c.problems_per_level = 0;
-        assert!(c.validate().is_err());
+        assert!(c.validate().unwrap_err().to_string().contains("problems_per_level must be 1 to 400, got 0"));
     }
 
     #[test]

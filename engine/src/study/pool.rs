@@ -3,7 +3,8 @@
 //! best-of-N at every budget (N samples drawn from the pool per seed), as in the study.
 
 use super::POOL_SEED;
-use crate::eval::{SAMPLING_TEMPERATURE, generate_all, prompt_tokens, row_text};
+use crate::eval::generate_all;
+use crate::search::SAMPLING_TEMPERATURE;
 use crate::infer::{CancelToken, InferError, PrmScorer, RowStart, ScoreItem, Scorer};
 use crate::models::Models;
 use crate::search::{Candidate, Selection, select};
@@ -60,7 +61,7 @@ pub async fn sample_pools(
             .iter()
             .enumerate()
             .flat_map(|(j, p)| {
-                let context = prompt_tokens(p);
+                let context = ArithmeticChain.prompt_tokens(p);
                 (0..per_problem).map(move |s| RowStart { context: context.clone(), seed: derive_seed(&[POOL_SEED, (first + offset + j) as u64, s as u64]) })
             })
             .collect();
@@ -78,7 +79,7 @@ pub async fn sample_pools(
                 .iter()
                 .zip(&finals[j * per_problem..])
                 .map(|(row, &final_score)| {
-                    let answer = task.answer_of(&row_text(row));
+                    let answer = task.answer_of(&ArithmeticChain.text_of(row.generated()));
                     let correct = answer.as_deref() == Some(truth.as_str());
                     PoolSample { answer, correct, final_score }
                 })

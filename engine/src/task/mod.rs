@@ -4,6 +4,7 @@
 //! plugs in by implementing this trait.
 
 pub mod arithmetic;
+pub mod heldout;
 pub mod tokenizer;
 
 pub use arithmetic::{ArithmeticChain, ChainProblem, Op};
@@ -88,4 +89,17 @@ pub trait Task: Send + Sync + Debug {
     fn answer_of(&self, solution: &str) -> Option<String>;
     /// The problem written for people.
     fn display(&self, problem: &Self::Problem) -> String;
+
+    /// The start token and the problem, as every model reads it.
+    fn prompt_tokens(&self, problem: &Self::Problem) -> Vec<Token> {
+        let mut t = vec![Tokenizer::BOS];
+        t.extend(self.tokenizer().encode(&self.prompt(problem)).expect("prompts use the task's alphabet"));
+        t
+    }
+
+    /// The text of generated tokens, up to the end token; tokens outside the alphabet become '?'.
+    fn text_of(&self, tokens: &[Token]) -> String {
+        let tokenizer = self.tokenizer();
+        tokens.iter().filter(|&&t| t != Tokenizer::EOS).map(|&t| tokenizer.char_of(t).unwrap_or('?')).collect()
+    }
 }

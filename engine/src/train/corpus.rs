@@ -3,7 +3,9 @@
 
 use super::batch::LmExample;
 use super::fit::TrainObserver;
-use crate::eval::{SAMPLING_TEMPERATURE, generate_all, is_heldout, prompt_tokens};
+use crate::eval::generate_all;
+use crate::search::SAMPLING_TEMPERATURE;
+use crate::task::heldout::is_heldout;
 use crate::infer::{CancelToken, InferError, Row, RowStart};
 use crate::model::{LanguageModel, ModelConfig};
 use burn::tensor::Device;
@@ -46,7 +48,7 @@ pub fn draw_problem(seed: u64, rng: &mut ChaCha8Rng) -> (Level, ChainProblem) {
 /// The full training sequence of a problem: start token, problem, reference solution, end.
 pub fn solution_example(problem: &ChainProblem) -> LmExample {
     let tokenizer = ArithmeticChain.tokenizer();
-    let mut tokens = prompt_tokens(problem);
+    let mut tokens = ArithmeticChain.prompt_tokens(problem);
     let loss_from = tokens.len();
     tokens.extend(solution_tokens(problem, &tokenizer));
     LmExample { tokens, loss_from }
@@ -68,26 +70,32 @@ pub fn generator_batch(seed: u64, step: usize, batch_size: usize) -> Vec<LmExamp
     (0..batch_size).map(|_| solution_example(&draw_problem_at(level, seed, &mut rng))).collect()
 }
 
+/// The generator whose own samples the PRM and revision data are made of, and what sampling
+/// it needs.
+pub struct OnPolicy<'a> {
+    pub generator: &'a LanguageModel,
+    pub config: &'a ModelConfig,
+    pub device: &'a Device,
+    pub observer: &'a mut dyn TrainObserver,
+    pub cancel: &'a CancelToken,
+}
+
 /// `count` fresh training problems drawn from `rng`, each sampled `samples` times by the
 /// generator at the strategies' temperature (row seeds from `seed` and `salt`): the
 /// on-policy material of the PRM and revision data.
-#[allow(clippy::too_many_arguments)]
 pub async fn sample_training_problems(
-    generator: &LanguageModel,
-    g_config: &ModelConfig,
-    device: &Device,
+    source: &mut OnPolicy<'_>,
     rng: &mut ChaCha8Rng,
     (count, samples, seed, salt): (usize, usize, u64, u64),
     label: &str,
-    observer: &mut dyn TrainObserver,
-    cancel: &CancelToken,
 ) -> Result<(Vec<ChainProblem>, Vec<Row>), InferError> {
+    let OnPolicy { generator, config: g_config, device, ref mut observer, cancel } = *source;
     let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(seed, rng).1).collect();
     let starts: Vec<RowStart> = problems
         .iter()
         .enumerate()
         .flat_map(|(i, p)| {
-            let ctx = prompt_tokens(p);
+            let ctx = ArithmeticChain.prompt_tokens(p);
             (0..samples).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[seed, salt, i as u64, s as u64]) })
         })
         .collect();

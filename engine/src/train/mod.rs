@@ -10,6 +10,7 @@ pub mod prm_data;
 pub mod revision_data;
 
 pub use batch::{Batch, LmExample, PrmExample};
+pub use corpus::OnPolicy;
 pub use fit::{Checkpoints, Fitted, Progress, Quiet, Restart, Schedule, TrainObserver, Validation, fit};
 
 use crate::infer::InferError;

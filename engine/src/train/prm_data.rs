@@ -4,14 +4,12 @@
 //! checker.
 
 use super::batch::PrmExample;
-use super::corpus::sample_training_problems;
-use super::fit::TrainObserver;
-use crate::eval::{SAMPLING_TEMPERATURE, generate_all, row_text, step_labels};
-use crate::infer::{CancelToken, InferError, RowStart};
-use crate::model::{LanguageModel, ModelConfig};
+use super::corpus::{OnPolicy, sample_training_problems};
+use crate::eval::{generate_all, step_labels};
+use crate::search::SAMPLING_TEMPERATURE;
+use crate::infer::{InferError, RowStart};
 use crate::task::arithmetic::derive_seed;
 use crate::task::{ArithmeticChain, Task, Tokenizer};
-use burn::tensor::Device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -41,21 +39,15 @@ pub struct PrmData {
 }
 
 /// Samples the generator on `config.problems` training problems and labels every step.
-pub async fn build(
-    generator: &LanguageModel,
-    g_config: &ModelConfig,
-    config: &PrmDataConfig,
-    device: &Device,
-    observer: &mut dyn TrainObserver,
-    cancel: &CancelToken,
-) -> Result<PrmData, InferError> {
+pub async fn build(source: &mut OnPolicy<'_>, config: &PrmDataConfig) -> Result<PrmData, InferError> {
     let task = ArithmeticChain;
     let tokenizer = task.tokenizer();
     let step_end = tokenizer.step_end();
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[config.seed, 0x9E1]));
     let shape = (config.problems, config.samples_per_problem, config.seed, 1);
     let (problems, samples) =
-        sample_training_problems(generator, g_config, device, &mut rng, shape, "PRM data: sampling the generator", observer, cancel).await?;
+        sample_training_problems(source, &mut rng, shape, "PRM data: sampling the generator").await?;
+    let OnPolicy { generator, config: g_config, device, ref mut observer, cancel } = *source;
 
     // Every step prefix (through each newline) of every sample gets `rollouts` continuations.
     let mut prefixes = Vec::new(); // (sample index, position in generated)
@@ -82,10 +74,10 @@ pub async fn build(
     let mut soft_at: Vec<Vec<(usize, f32)>> = vec![Vec::new(); samples.len()];
     for (n, &(k, pos)) in prefixes.iter().enumerate() {
         let problem = &problems[k / config.samples_per_problem];
-        let prefix_text = row_text(&samples[k]).chars().take(pos + 1).collect::<String>();
+        let prefix_text = ArithmeticChain.text_of(samples[k].generated()).chars().take(pos + 1).collect::<String>();
         let wins = rollouts[n * config.rollouts..(n + 1) * config.rollouts]
             .iter()
-            .filter(|r| task.grade(problem, &format!("{prefix_text}{}", row_text(r))).answer_correct)
+            .filter(|r| task.grade(problem, &format!("{prefix_text}{}", ArithmeticChain.text_of(r.generated()))).answer_correct)
             .count();
         soft_at[k].push((samples[k].context_len + pos, wins as f32 / config.rollouts as f32));
     }

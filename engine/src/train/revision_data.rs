@@ -8,15 +8,12 @@
 //! one with probability `right_attempt_share` (where the problem has both kinds).
 
 use super::batch::LmExample;
-use super::corpus::{sample_training_problems, solution_tokens};
-use super::fit::TrainObserver;
-use crate::eval::{prompt_tokens, row_text};
-use crate::infer::{CancelToken, InferError};
-use crate::model::{LanguageModel, ModelConfig};
+use super::corpus::{OnPolicy, sample_training_problems, solution_tokens};
+use crate::infer::InferError;
+use crate::model::ModelConfig;
 use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
 use crate::task::arithmetic::derive_seed;
 use crate::task::{ArithmeticChain, Task, Token, Tokenizer};
-use burn::tensor::Device;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -53,21 +50,15 @@ pub fn edit_distance(a: &[Token], b: &[Token]) -> usize {
     prev[b.len()]
 }
 
-pub async fn build(
-    generator: &LanguageModel,
-    g_config: &ModelConfig,
-    r_config: &ModelConfig,
-    config: &RevisionDataConfig,
-    device: &Device,
-    observer: &mut dyn TrainObserver,
-    cancel: &CancelToken,
-) -> Result<RevisionData, InferError> {
+/// Samples the generator on `config.problems` training problems and builds trajectories that
+/// fit `r_config`'s context.
+pub async fn build(source: &mut OnPolicy<'_>, r_config: &ModelConfig, config: &RevisionDataConfig) -> Result<RevisionData, InferError> {
     let task = ArithmeticChain;
     let tokenizer = task.tokenizer();
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[config.seed, 0x4E5]));
     let shape = (config.problems, config.samples_per_problem, config.seed, 3);
     let (problems, rows) =
-        sample_training_problems(generator, g_config, device, &mut rng, shape, "revision data: sampling the generator", observer, cancel).await?;
+        sample_training_problems(source, &mut rng, shape, "revision data: sampling the generator").await?;
     let tokens_generated = rows.iter().map(|r| r.generated().len() as u64).sum();
 
     let mut data = RevisionData { tokens_generated, ..RevisionData::default() };
@@ -81,7 +72,7 @@ pub async fn build(
                 continue;
             }
             let attempt = row.generated().to_vec();
-            if task.grade(problem, &row_text(row)).answer_correct { right.push(attempt) } else { wrong.push(attempt) }
+            if task.grade(problem, &ArithmeticChain.text_of(row.generated())).answer_correct { right.push(attempt) } else { wrong.push(attempt) }
         }
         for _ in 0..config.trajectories_per_problem {
             let (correct, from_reference) = match right.as_slice() {
@@ -106,7 +97,7 @@ pub async fn build(
                 let last = chosen.remove(best);
                 chosen.push(last);
             }
-            let mut tokens = Revisions::context(&prompt_tokens(problem), &chosen, r_config.max_len);
+            let mut tokens = Revisions::context(&ArithmeticChain.prompt_tokens(problem), &chosen, r_config.max_len);
             let loss_from = tokens.len();
             tokens.extend(&correct);
             if tokens.len() > r_config.max_len {

@@ -1,0 +1,261 @@
+//! The study's report: every number `ponder experiment` writes to `report.json`, which the
+//! CLI prints, the figures draw and the page's Study view shows.
+
+use super::StudyConfig;
+use crate::search::{Family, Recipe};
+use serde::{Deserialize, Serialize};
+
+/// Which difficulty bins a number is over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BinKind {
+    #[default]
+    Oracle,
+    Predicted,
+}
+
+crate::names::named!(BinKind, "kind of bins" {
+    Oracle => "oracle": "bins of the generator's pass@1 over the pool's samples (ground truth)",
+    Predicted => "predicted": "bins of the verifier's mean final score (no ground truth)",
+});
+
+/// The configurations a compute-optimal curve may pick from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Allowed {
+    #[default]
+    All,
+    /// Best-of-N and the tree searches: everything but revisions.
+    Search,
+    Revisions,
+}
+
+crate::names::named!(Allowed, "set of configurations" {
+    All => "all": "every configuration",
+    Search => "search": "best-of-N and the tree searches",
+    Revisions => "revisions": "the revision splits",
+});
+
+impl Allowed {
+    pub fn admits(self, family: Family) -> bool {
+        match self {
+            Allowed::All => true,
+            Allowed::Search => family != Family::Revisions,
+            Allowed::Revisions => family == Family::Revisions,
+        }
+    }
+}
+
+/// What the run says of one of the study's claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Verdict {
+    #[serde(rename = "reproduced")]
+    Reproduced,
+    #[serde(rename = "partly")]
+    Partly,
+    #[serde(rename = "not reproduced")]
+    NotReproduced,
+    #[serde(rename = "not measured")]
+    NotMeasured,
+}
+
+crate::names::named!(Verdict, "verdict" {
+    Reproduced => "reproduced": "the run shows the claim",
+    Partly => "partly": "the run shows part of the claim",
+    NotReproduced => "not reproduced": "the run does not show the claim",
+    NotMeasured => "not measured": "the run has no numbers for the claim",
+});
+
+/// A configuration written as its id (`beam_m4`), as the report's cells and choices name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct RecipeId(pub Recipe);
+
+impl From<RecipeId> for String {
+    fn from(id: RecipeId) -> String {
+        id.0.id()
+    }
+}
+
+impl TryFrom<String> for RecipeId {
+    type Error = String;
+    fn try_from(id: String) -> Result<Self, String> {
+        Recipe::from_id(&id).map(RecipeId).ok_or_else(|| format!("unknown configuration id {id:?}"))
+    }
+}
+
+/// Facts about the two generators for the FLOPs-matched comparison.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelFacts {
+    pub small_params: u64,
+    pub large_params: u64,
+    /// Pretraining tokens, as recorded by training.
+    pub small_tokens: u64,
+    pub large_tokens: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProblemRecord {
+    pub index: usize,
+    pub level: u8,
+    pub expression: String,
+    pub pass_at_1: f64,
+    pub mean_final_score: f64,
+    pub oracle_bin: usize,
+    pub predicted_bin: usize,
+    /// Whether the larger model's greedy answer was right.
+    pub large_greedy: Option<bool>,
+    /// Whether the search strategies ran on it.
+    pub searched: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DifficultyReport {
+    pub samples_per_problem: usize,
+    /// Lowest and highest pass@1 in each oracle bin (bin 1 easiest).
+    pub oracle_pass_at_1_range: Vec<[f64; 2]>,
+    /// Lowest and highest mean final PRM score in each predicted bin.
+    pub predicted_score_range: Vec<[f64; 2]>,
+    /// Share of problems whose predicted bin equals their oracle bin.
+    pub agreement: f64,
+    /// Share whose bins differ by at most one.
+    pub within_one: f64,
+    /// confusion[oracle - 1][predicted - 1]: problem counts.
+    pub confusion: Vec<Vec<usize>>,
+    /// levels_by_bin[oracle bin - 1][level - 1]: problem counts.
+    pub levels_by_bin: Vec<Vec<usize>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigInfo {
+    pub id: String,
+    pub label: String,
+    pub family: Family,
+    pub config: Recipe,
+}
+
+/// Accuracy of one configuration at one budget over one bin's problems (bin 0: all bins).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub config: RecipeId,
+    pub bin: usize,
+    pub budget: usize,
+    pub accuracy: f64,
+    /// Accuracy per seed, in the order of the config's seeds.
+    pub per_seed: Vec<f64>,
+    pub min: f64,
+    pub max: f64,
+    pub problems: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sweeps {
+    pub budgets: Vec<usize>,
+    pub configs: Vec<ConfigInfo>,
+    /// Problems the searches ran on (per oracle bin), which the cells average over.
+    pub search_problems: Vec<usize>,
+    pub cells: Vec<Cell>,
+    /// Best-of-N from the pools over every problem of the test set, per oracle bin.
+    pub best_of_n_all_problems: Vec<Cell>,
+}
+
+/// Compute-optimal scaling with one kind of bins and one set of allowed configurations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComputeOptimalCurve {
+    pub bins: BinKind,
+    pub family: Allowed,
+    /// by_bin[bin - 1][budget index]: cross-validated accuracy (None: too few problems).
+    pub by_bin: Vec<Vec<Option<f64>>>,
+    /// Over all searched problems, per budget.
+    pub overall: Vec<f64>,
+    /// choices[bin - 1][budget index]: the configuration that wins on the whole bin.
+    pub choices: Vec<Vec<Option<RecipeId>>>,
+}
+
+/// The budget compute-optimal needs to match best-of-N weighted at a target budget.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetMatch {
+    pub bins: BinKind,
+    pub family: Allowed,
+    pub target_budget: usize,
+    pub best_of_n_accuracy: f64,
+    /// Smallest budget where best-of-N itself first reaches that accuracy (at most the
+    /// target: below it where best-of-N has flattened out).
+    pub best_of_n_budget: usize,
+    /// Smallest budget where compute-optimal is at least as accurate (None: not reached).
+    pub budget: Option<usize>,
+    /// best_of_n_budget / budget: how much less compute compute-optimal needs for the same
+    /// accuracy (a flat best-of-N curve is not counted as a saving).
+    pub saving: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComputeOptimalReport {
+    pub curves: Vec<ComputeOptimalCurve>,
+    /// Best-of-N weighted over the searched problems, per budget (the baseline).
+    pub best_of_n_weighted: Vec<f64>,
+    pub matches: Vec<BudgetMatch>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlopsBin {
+    pub bin: usize,
+    /// Compute-optimal (oracle bins) at the matched budget, searched problems of the bin.
+    pub test_time: Option<f64>,
+    /// The larger model, greedy, on the same problems.
+    pub large_greedy: f64,
+    /// The small model with one sample (budget 1, best-of-N), same problems.
+    pub small_one_sample: f64,
+    pub problems: usize,
+    /// Best-of-N weighted at the matched budget over *all* the bin's problems (drawn from the
+    /// sample pools, so no search is needed): against [`FlopsMatched::large_greedy_all_problems`],
+    /// a comparison on the whole bin where the searched problems are only a few.
+    #[serde(default)]
+    pub best_of_n_all_problems: Option<f64>,
+    #[serde(default)]
+    pub all_problems: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlopsRow {
+    /// R = inference tokens / pretraining tokens.
+    pub r: f64,
+    /// How many times its one-sample inference the small model may spend to match the larger
+    /// model's total FLOPs: (6·N_l·D_l + 2·N_l·R·D_s − 6·N_s·D_s) / (2·N_s·R·D_s).
+    pub multiplier: f64,
+    /// The largest swept budget not above the multiplier (None: below 1).
+    pub budget: Option<usize>,
+    pub by_bin: Vec<FlopsBin>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlopsMatched {
+    pub facts: ModelFacts,
+    pub params_ratio: f64,
+    pub rows: Vec<FlopsRow>,
+    /// The larger model's greedy accuracy per oracle bin over the whole test set.
+    pub large_greedy_all_problems: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub claim: String,
+    pub measured: String,
+    pub verdict: Verdict,
+    pub figure: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StudyReport {
+    pub config: Option<StudyConfig>,
+    pub problems: Vec<ProblemRecord>,
+    pub difficulty: DifficultyReport,
+    pub sweeps: Sweeps,
+    pub compute_optimal: ComputeOptimalReport,
+    pub flops_matched: Option<FlopsMatched>,
+    pub findings: Vec<Finding>,
+    /// Machine, backend, model hashes, wall time: filled in by the caller.
+    #[serde(default)]
+    pub run: serde_json::Value,
+}
+
