@@ -259,3 +259,25 @@ pub struct StudyReport {
     pub run: serde_json::Value,
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed report reads into these types and writes back as the same JSON: the
+    /// typed fields (bins, families, verdicts, configuration ids) keep their spelling.
+    #[test]
+    fn the_committed_report_round_trips() {
+        let text = include_str!("../../../results/study/report.json");
+        let original: serde_json::Value = serde_json::from_str(text).unwrap();
+        let report: StudyReport = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_value(&report).unwrap(), original);
+    }
+
+    #[test]
+    fn configuration_ids_are_checked() {
+        assert!(serde_json::from_str::<RecipeId>("\"beam_m4\"").is_ok());
+        let e = serde_json::from_str::<RecipeId>("\"beam_m5x\"").unwrap_err().to_string();
+        assert!(e.contains("unknown configuration id \"beam_m5x\""), "{e}");
+    }
+}
