@@ -4,7 +4,10 @@
 The same architecture as engine/src/model (transformer.rs, language_model.rs, kv_cache.rs),
 read from the same safetensors files:
 
-* learned token and position embeddings, added;
+* learned token embeddings, plus learned position embeddings (added) or, where the config
+  says `"positions": "rotary"`, rotary positions (engine/src/model/rotary.rs: each head's
+  queries and keys turned by position · 10000^(-2i/dh), dimension i of the first half paired
+  with i + dh/2; angle tables computed in float64);
 * n_layers pre-norm blocks: x + attn(LN(x)), then x + down(gelu(up(LN(x))));
 * LayerNorm with epsilon 1e-5 (burn's default), gamma and beta;
 * fused qkv projection [d, 3d] (q, k, v in that order, heads contiguous within each),
@@ -142,7 +145,7 @@ class Attention(torch.nn.Module):
         self.out = torch.nn.Linear(d, d)
         self.n_heads = n_heads
 
-    def forward(self, x, mask, layer, cache=None, start=0):
+    def forward(self, x, mask, layer, cache=None, start=0, rotary=None):
         b, t, d = x.shape
         h = self.n_heads
         dh = d // h
@@ -152,6 +155,8 @@ class Attention(torch.nn.Module):
             return qkv[:, :, i * d:(i + 1) * d].reshape(b, t, h, dh).transpose(1, 2)
 
         q, k, v = heads(0), heads(1), heads(2)
+        if rotary is not None:
+            q, k = rotate(q, *rotary), rotate(k, *rotary)
         if cache is not None:
             k, v = cache.write(layer, start, k, v)
         scores = torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(dh))
@@ -172,9 +177,27 @@ class Block(torch.nn.Module):
         self.up = torch.nn.Linear(d, config["d_ff"])
         self.down = torch.nn.Linear(config["d_ff"], d)
 
-    def forward(self, x, mask, layer, cache=None, start=0):
-        x = x + self.attention(self.norm_attention(x), mask, layer, cache, start)
+    def forward(self, x, mask, layer, cache=None, start=0, rotary=None):
+        x = x + self.attention(self.norm_attention(x), mask, layer, cache, start, rotary)
         return x + self.down(F.gelu(self.up(self.norm_mlp(x)), approximate="none"))
+
+
+ROTARY_BASE = 10000.0
+
+
+def rotary_tables(head_dim, max_len):
+    """cos and sin [max_len, head_dim / 2] of position · BASE^(-2i/head_dim), in float64."""
+    half = head_dim // 2
+    inv = ROTARY_BASE ** (-2.0 * torch.arange(half, dtype=torch.float64) / head_dim)
+    angles = torch.arange(max_len, dtype=torch.float64).view(-1, 1) * inv.view(1, -1)
+    return torch.cos(angles).float(), torch.sin(angles).float()
+
+
+def rotate(x, cos, sin):
+    """Turns x [B, H, T, dh]: dimension i of the first half pairs with i + dh/2."""
+    half = x.shape[-1] // 2
+    first, second = x[..., :half], x[..., half:]
+    return torch.cat([first * cos - second * sin, second * cos + first * sin], dim=-1)
 
 
 def causal_mask(t, dtype=torch.float32):
@@ -199,7 +222,12 @@ class PonderLM(torch.nn.Module):
         if d % config["n_heads"]:
             raise ValueError(f"d_model {d} is not divisible by n_heads {config['n_heads']}")
         self.tokens = torch.nn.Embedding(config["vocab_size"], d)
-        self.positions = torch.nn.Embedding(config["max_len"], d)
+        self.rotary = config.get("positions", "learned") == "rotary"
+        if self.rotary:
+            self.positions = None
+            self.cos, self.sin = rotary_tables(d // config["n_heads"], config["max_len"])
+        else:
+            self.positions = torch.nn.Embedding(config["max_len"], d)
         self.blocks = torch.nn.ModuleList([Block(config) for _ in range(config["n_layers"])])
         self.norm = torch.nn.LayerNorm(d, eps=LN_EPS)
         self.head = torch.nn.Linear(d, config["vocab_size"])
@@ -219,7 +247,8 @@ class PonderLM(torch.nn.Module):
             ours[prefix + ".beta"] = (module.bias, False)
 
         ours["body.tokens.weight"] = (self.tokens.weight, False)
-        ours["body.positions.weight"] = (self.positions.weight, False)
+        if self.positions is not None:
+            ours["body.positions.weight"] = (self.positions.weight, False)
         for i, blk in enumerate(self.blocks):
             p = f"body.blocks.{i}"
             norm(p + ".norm_attention", blk.norm_attention)
@@ -248,9 +277,15 @@ class PonderLM(torch.nn.Module):
     # -- forward passes --------------------------------------------------------------------------
 
     def hidden(self, tokens, positions, mask, cache=None, start=0):
-        x = self.tokens(tokens) + self.positions(positions)
+        x = self.tokens(tokens)
+        rotary = None
+        if self.rotary:
+            # [B, T] positions -> [B, 1, T, dh/2], broadcast over heads.
+            rotary = (self.cos[positions].unsqueeze(1), self.sin[positions].unsqueeze(1))
+        else:
+            x = x + self.positions(positions)
         for layer, block in enumerate(self.blocks):
-            x = block(x, mask, layer, cache, start)
+            x = block(x, mask, layer, cache, start, rotary)
         return self.norm(x)
 
     def logits(self, tokens, positions, mask=None):

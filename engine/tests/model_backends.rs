@@ -5,7 +5,7 @@
 use engine::backend;
 use engine::infer::{CancelToken, DecodeLimits, Decoder, Generator, PrmScorer, RowStart, ScoreItem, Scorer, StopAt, right_padded};
 use engine::model::weights::{random_language_model, random_reward_model};
-use engine::model::{KvCache, LanguageModel, MASK_VALUE, ModelConfig};
+use engine::model::{KvCache, LanguageModel, MASK_VALUE, ModelConfig, Positions};
 use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
 use engine::Device;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -26,6 +26,11 @@ fn devices() -> Vec<(&'static str, Device)> {
 
 fn config() -> ModelConfig {
     ModelConfig::small(ArithmeticChain.tokenizer().vocab_size())
+}
+
+/// The generator's shape with each way of encoding positions.
+fn both_positions() -> [ModelConfig; 2] {
+    [config(), ModelConfig { positions: Positions::Rotary, ..config() }]
 }
 
 fn sample_tokens(n: usize) -> Vec<Token> {
@@ -65,8 +70,15 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn kv_cache_decoding_equals_full_forward() {
-    let cfg = config();
+    for cfg in both_positions() {
+        kv_cache_decoding_equals_full_forward_with(&cfg);
+    }
+}
+
+fn kv_cache_decoding_equals_full_forward_with(cfg: &ModelConfig) {
+    let cfg = cfg.clone();
     for (name, d) in devices() {
+        let name = format!("{name}, {:?} positions", cfg.positions);
         let lm = random_language_model(&cfg, 3, &d).unwrap();
         let tokens = sample_tokens(40);
         let v = cfg.vocab_size;
@@ -94,18 +106,20 @@ fn kv_cache_decoding_equals_full_forward() {
 
 #[test]
 fn backends_agree_with_the_cpu_reference() {
-    let cfg = config();
     let tokens = sample_tokens(60);
-    let reference = {
-        let d = backend::cpu().0;
-        full_logits(&random_language_model(&cfg, 5, &d).unwrap(), &tokens, &d)
-    };
-    for (name, d) in devices() {
-        let got = full_logits(&random_language_model(&cfg, 5, &d).unwrap(), &tokens, &d);
-        let diff = max_diff(&got, &reference);
-        assert!(diff < 1e-3, "{name}: logits differ from the CPU reference by {diff}");
-        assert!(got.iter().all(|x| x.is_finite()), "{name}: non-finite logits");
+    for cfg in both_positions() {
+        let reference = {
+            let d = backend::cpu().0;
+            full_logits(&random_language_model(&cfg, 5, &d).unwrap(), &tokens, &d)
+        };
+        for (name, d) in devices() {
+            let got = full_logits(&random_language_model(&cfg, 5, &d).unwrap(), &tokens, &d);
+            let diff = max_diff(&got, &reference);
+            assert!(diff < 1e-3, "{name}, {:?} positions: logits differ from the CPU reference by {diff}", cfg.positions);
+            assert!(got.iter().all(|x| x.is_finite()), "{name}: non-finite logits");
+        }
     }
+    let cfg = config();
     // the PRM too
     let tokenizer = ArithmeticChain.tokenizer();
     let item = ScoreItem { context: tokens[..8].to_vec(), solution: tokens[8..].to_vec() };
@@ -282,13 +296,35 @@ fn a_batch_past_the_cache_limit_is_split_into_parts_with_the_same_result() {
 /// threads.
 #[test]
 fn the_cpu_attention_matches_burn_over_a_tensor_cache() {
-    for rows in [5, 40] {
-        cpu_attention_matches_burn(rows);
+    for cfg in both_positions() {
+        for rows in [5, 40] {
+            cpu_attention_matches_burn(&cfg, rows);
+        }
     }
 }
 
-fn cpu_attention_matches_burn(rows: usize) {
-    let cfg = config();
+/// With rotary positions a model reads distances: the same tokens shifted to later positions
+/// give the same logits (learned positions do not).
+#[test]
+fn rotary_positions_read_distances_not_places() {
+    let d = backend::cpu().0;
+    let tokens = sample_tokens(40);
+    let t = tokens.len();
+    let ids: Vec<i64> = tokens.iter().map(|&x| x as i64).collect();
+    let logits_from = |lm: &LanguageModel, first: i64| -> Vec<f32> {
+        let pos: Vec<i64> = (first..first + t as i64).collect();
+        lm.forward(ints(&ids, [1, t], &d), ints(&pos, [1, t], &d), causal(t, &d)).into_data().iter::<f32>().collect()
+    };
+    let [learned, rotary] = both_positions();
+    let rotary = random_language_model(&rotary, 7, &d).unwrap();
+    let shift = max_diff(&logits_from(&rotary, 0), &logits_from(&rotary, 150));
+    assert!(shift < 1e-3, "rotary logits move by {shift} when every position moves by 150");
+    let learned = random_language_model(&learned, 7, &d).unwrap();
+    assert!(max_diff(&logits_from(&learned, 0), &logits_from(&learned, 150)) > 1e-2, "learned positions should depend on the place");
+}
+
+fn cpu_attention_matches_burn(cfg: &ModelConfig, rows: usize) {
+    let cfg = cfg.clone();
     let d = backend::cpu().0;
     let lm = random_language_model(&cfg, 23, &d).unwrap();
     let contexts: Vec<Vec<Token>> = (0..rows).map(|i| sample_tokens(6 + 3 * (i % 7))).collect();
@@ -357,4 +393,50 @@ fn cpu_attention_matches_burn(rows: usize) {
             }
         }
     }
+}
+
+/// The PyTorch reference (`bench/reference.py`) computes what the engine computes with rotary
+/// positions, through its full forward pass and its KV cache. Runs where python3 has torch
+/// (`PONDER_REQUIRE_TORCH=1` makes a missing torch a failure); CI has none.
+#[test]
+fn rotary_positions_match_the_pytorch_reference() {
+    use engine::model::weights::{MANIFEST_FILE, MANIFEST_FORMAT, Manifest, Role, entry_for, to_safetensors};
+    let has_torch = std::process::Command::new("python3").args(["-c", "import torch, safetensors"]).output().is_ok_and(|o| o.status.success());
+    if !has_torch {
+        assert!(std::env::var("PONDER_REQUIRE_TORCH").is_err(), "PONDER_REQUIRE_TORCH is set but python3 cannot import torch");
+        eprintln!("skipping: python3 with torch and safetensors is not installed");
+        return;
+    }
+    let cfg = ModelConfig { positions: Positions::Rotary, ..config() };
+    let d = backend::cpu().0;
+    let lm = random_language_model(&cfg, 11, &d).unwrap();
+    let dir = std::env::temp_dir().join(format!("ponder-rotary-reference-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = to_safetensors(&lm, "generator.safetensors").unwrap();
+    std::fs::write(dir.join("generator.safetensors"), &bytes).unwrap();
+    let task = ArithmeticChain;
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT,
+        task: task.name().into(),
+        alphabet: task.tokenizer().alphabet(),
+        models: [(Role::Generator, entry_for(Role::Generator, &cfg, "generator.safetensors", &bytes))].into(),
+    };
+    std::fs::write(dir.join(MANIFEST_FILE), serde_json::to_string(&manifest).unwrap()).unwrap();
+    // Two rows, the second starting at position 100: rotary angles well past the first few.
+    let tokens = sample_tokens(30);
+    let t = tokens.len();
+    let ids: Vec<i64> = tokens.iter().chain(&tokens).map(|&x| x as i64).collect();
+    let positions: Vec<i64> = (0..t as i64).chain(100..100 + t as i64).collect();
+    let logits: Vec<f32> = lm.forward(ints(&ids, [2, t], &d), ints(&positions, [2, t], &d), causal(t, &d).expand([2, 1, t, t])).into_data().iter::<f32>().collect();
+    let v = cfg.vocab_size;
+    let nested: Vec<Vec<Vec<f32>>> = logits.chunks(t * v).map(|row| row.chunks(v).map(<[f32]>::to_vec).collect()).collect();
+    let rows = |xs: &[i64]| xs.chunks(t).map(<[i64]>::to_vec).collect::<Vec<_>>();
+    let check = dir.join("check.json");
+    std::fs::write(&check, serde_json::json!({ "tokens": rows(&ids), "positions": rows(&positions), "logits": nested }).to_string()).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/reference.py");
+    let out = std::process::Command::new("python3").arg(script).args(["--models".as_ref(), dir.as_os_str(), "--check".as_ref(), check.as_os_str()]).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let verdict = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "reference: {verdict} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(verdict.contains("\"ok\": true") && verdict.contains("\"cache_matches_full\": true"), "{verdict}");
 }

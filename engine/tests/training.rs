@@ -4,13 +4,13 @@
 
 use burn::module::Module;
 use engine::infer::CancelToken;
-use engine::model::{LanguageModel, ModelConfig, RewardModel};
+use engine::model::{LanguageModel, ModelConfig, Positions, RewardModel};
 use engine::task::{ArithmeticChain, Task};
 use engine::train::{self, Batch, Checkpoints, PrmExample, Schedule, TrainError, TrainObserver};
 use engine::Device;
 
 fn tiny() -> ModelConfig {
-    ModelConfig { vocab_size: ArithmeticChain.tokenizer().vocab_size(), d_model: 16, n_layers: 1, n_heads: 2, d_ff: 32, max_len: 256 }
+    ModelConfig { vocab_size: ArithmeticChain.tokenizer().vocab_size(), d_model: 16, n_layers: 1, n_heads: 2, d_ff: 32, max_len: 256, positions: Positions::Learned }
 }
 
 fn schedule(steps: usize) -> Schedule {

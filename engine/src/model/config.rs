@@ -1,5 +1,23 @@
 use serde::{Deserialize, Serialize};
 
+/// How a transformer knows where a token sits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Positions {
+    /// A learned embedding per absolute position, added to the token's.
+    #[default]
+    Learned,
+    /// Queries and keys rotated by their position ([`super::rotary`]): attention reads
+    /// distances, so a step reads the same wherever it sits.
+    Rotary,
+}
+
+impl Positions {
+    fn is_learned(&self) -> bool {
+        *self == Positions::Learned
+    }
+}
+
 /// Shape of a transformer. The same architecture serves the generator, its larger sibling,
 /// the revision model and the PRM body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,6 +29,9 @@ pub struct ModelConfig {
     pub d_ff: usize,
     /// Longest sequence (positions) the model can attend over.
     pub max_len: usize,
+    /// Manifests written before rotary positions existed have no such field: learned.
+    #[serde(default, skip_serializing_if = "Positions::is_learned")]
+    pub positions: Positions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,12 +40,14 @@ pub enum ModelConfigError {
     OutOfRange { field: &'static str, value: usize, min: usize, max: usize },
     #[error("d_model {d_model} is not divisible by n_heads {n_heads}")]
     HeadsDoNotDivide { d_model: usize, n_heads: usize },
+    #[error("rotary positions need an even head dimension, got {head_dim} (d_model / n_heads)")]
+    OddRotaryHead { head_dim: usize },
 }
 
 impl ModelConfig {
     /// The small generator meant for the browser (~0.21M parameters).
     pub fn small(vocab_size: usize) -> Self {
-        ModelConfig { vocab_size, d_model: 72, n_layers: 3, n_heads: 4, d_ff: 288, max_len: 256 }
+        ModelConfig { vocab_size, d_model: 72, n_layers: 3, n_heads: 4, d_ff: 288, max_len: 256, positions: Positions::Learned }
     }
     /// The PRM body: the small generator's shape.
     pub fn prm(vocab_size: usize) -> Self {
@@ -36,7 +59,7 @@ impl ModelConfig {
     }
     /// The larger sibling, about 14× the small generator's parameters.
     pub fn large(vocab_size: usize) -> Self {
-        ModelConfig { vocab_size, d_model: 200, n_layers: 6, n_heads: 8, d_ff: 800, max_len: 256 }
+        ModelConfig { vocab_size, d_model: 200, n_layers: 6, n_heads: 8, d_ff: 800, max_len: 256, positions: Positions::Learned }
     }
 
     pub fn validate(&self) -> Result<(), ModelConfigError> {
@@ -56,6 +79,9 @@ impl ModelConfig {
         if !self.d_model.is_multiple_of(self.n_heads) {
             return Err(ModelConfigError::HeadsDoNotDivide { d_model: self.d_model, n_heads: self.n_heads });
         }
+        if self.positions == Positions::Rotary && !self.head_dim().is_multiple_of(2) {
+            return Err(ModelConfigError::OddRotaryHead { head_dim: self.head_dim() });
+        }
         Ok(())
     }
 
@@ -66,7 +92,11 @@ impl ModelConfig {
     /// Parameters of the transformer body (embeddings, blocks, final norm).
     pub fn body_params(&self) -> usize {
         let d = self.d_model;
-        let embeddings = self.vocab_size * d + self.max_len * d;
+        let positions = match self.positions {
+            Positions::Learned => self.max_len * d,
+            Positions::Rotary => 0,
+        };
+        let embeddings = self.vocab_size * d + positions;
         let block = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * self.d_ff + self.d_ff) + (self.d_ff * d + d);
         embeddings + self.n_layers * block + 2 * d
     }
@@ -100,5 +130,20 @@ mod tests {
         assert!(matches!(c.validate(), Err(ModelConfigError::HeadsDoNotDivide { .. })));
         c.n_heads = 0;
         assert!(matches!(c.validate(), Err(ModelConfigError::OutOfRange { field: "n_heads", .. })));
+        let odd = ModelConfig { d_model: 60, n_heads: 4, positions: Positions::Rotary, ..ModelConfig::small(22) };
+        assert_eq!(odd.validate(), Err(ModelConfigError::OddRotaryHead { head_dim: 15 }));
+    }
+
+    /// Manifests without the field read as learned positions, and learned ones write no field.
+    #[test]
+    fn positions_default_to_learned_and_keep_old_manifests() {
+        let c = ModelConfig::small(22);
+        let json = serde_json::to_value(&c).unwrap();
+        assert!(json.get("positions").is_none(), "{json}");
+        assert_eq!(serde_json::from_value::<ModelConfig>(json).unwrap().positions, Positions::Learned);
+        let rotary = ModelConfig { positions: Positions::Rotary, ..c };
+        let json = serde_json::to_value(&rotary).unwrap();
+        assert_eq!(json["positions"], "rotary");
+        assert_eq!(rotary.body_params() + rotary.max_len * rotary.d_model, ModelConfig::small(22).body_params());
     }
 }

@@ -10,10 +10,11 @@ mod gelu;
 mod kv_cache;
 mod language_model;
 mod reward_model;
+pub mod rotary;
 mod transformer;
 pub mod weights;
 
-pub use config::{ModelConfig, ModelConfigError};
+pub use config::{ModelConfig, ModelConfigError, Positions};
 pub use gelu::gelu;
 pub use kv_cache::KvCache;
 pub use language_model::LanguageModel;

@@ -1,6 +1,7 @@
 //! The pre-norm transformer body shared by every model.
 
-use super::{KvCache, ModelConfig};
+use super::rotary::{Rotary, RotaryAt};
+use super::{KvCache, ModelConfig, Positions};
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, activation};
@@ -21,6 +22,10 @@ pub struct CacheWrite<'a> {
 }
 
 impl Attention {
+    fn head_dim(&self) -> usize {
+        self.out.weight.dims()[0] / self.n_heads
+    }
+
     fn init(config: &ModelConfig, device: &Device) -> Self {
         let d = config.d_model;
         Attention {
@@ -31,12 +36,16 @@ impl Attention {
     }
 
     /// `x`: [B, T, d]. `mask`: additive, [B, 1, T, K] where K is T without a cache and
-    /// `start + T` with one.
-    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, layer: usize, mut cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
+    /// `start + T` with one. `rotary`: the tokens' angles, where positions are rotary.
+    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, rotary: Option<&RotaryAt>, layer: usize, mut cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
         let [b, t, d] = x.dims();
         let h = self.n_heads;
         let dh = d / h;
-        let qkv = self.qkv.forward(x);
+        let mut qkv = self.qkv.forward(x);
+        if let Some(r) = rotary {
+            // Keys are rotated before they are cached: a cached key keeps its own position.
+            qkv = r.rotate_qkv(qkv, h);
+        }
         if let Some(w) = cache.as_deref_mut().filter(|w| w.cache.on_host()) {
             return self.out.forward(w.cache.attend_on_host(layer, w.start, qkv, mask));
         }
@@ -75,38 +84,53 @@ impl Block {
         }
     }
 
-    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, layer: usize, cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
-        let x = x.clone() + self.attention.forward(self.norm_attention.forward(x), mask, layer, cache);
+    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, rotary: Option<&RotaryAt>, layer: usize, cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
+        let x = x.clone() + self.attention.forward(self.norm_attention.forward(x), mask, rotary, layer, cache);
         let mlp = self.down.forward(super::gelu(self.up.forward(self.norm_mlp.forward(x.clone()))));
         x + mlp
     }
 }
 
-/// Token and position embeddings, the blocks and the final norm.
+/// Token embeddings, position embeddings (learned) or angle tables (rotary), the blocks and
+/// the final norm.
 #[derive(Module, Debug)]
 pub struct TransformerBody {
     tokens: Embedding,
-    positions: Embedding,
+    positions: Option<Embedding>,
     blocks: Vec<Block>,
     norm: LayerNorm,
+    /// Not a parameter: computed from the config.
+    #[module(skip)]
+    rotary: Option<Rotary>,
 }
 
 impl TransformerBody {
     pub fn init(config: &ModelConfig, device: &Device) -> Self {
+        let (positions, rotary) = match config.positions {
+            Positions::Learned => (Some(EmbeddingConfig::new(config.max_len, config.d_model).init(device)), None),
+            Positions::Rotary => (None, Some(Rotary::new(config.head_dim(), config.max_len, device))),
+        };
         TransformerBody {
             tokens: EmbeddingConfig::new(config.vocab_size, config.d_model).init(device),
-            positions: EmbeddingConfig::new(config.max_len, config.d_model).init(device),
+            positions,
             blocks: (0..config.n_layers).map(|_| Block::init(config, device)).collect(),
             norm: LayerNormConfig::new(config.d_model).init(device),
+            rotary,
         }
     }
 
-    /// The same body with room for `max_len` positions: the trained position embeddings are
-    /// kept and repeated to fill the new ones (the revision model starts from the generator).
-    /// Random new positions left the revision model unable to read anything past the
-    /// generator's length in a few hundred steps; repeated ones start from what it knows.
-    pub fn with_max_len(mut self, max_len: usize, _device: &Device) -> Self {
-        let old = self.positions.weight.val();
+    /// The same body with room for `max_len` positions. Rotary angles are computed for them;
+    /// learned embeddings are kept and repeated to fill the new ones (the revision model
+    /// starts from the generator: random new positions left it unable to read anything past
+    /// the generator's length in a few hundred steps; repeated ones start from what it knows).
+    pub fn with_max_len(mut self, max_len: usize, device: &Device) -> Self {
+        if let Some(rotary) = &mut self.rotary {
+            let head_dim = self.blocks.first().map_or(2, |b| b.attention.head_dim());
+            *rotary = Rotary::new(head_dim, max_len.max(rotary.positions()), device);
+            return self;
+        }
+        let Some(positions) = &mut self.positions else { return self };
+        let old = positions.weight.val();
         let [n, d] = old.dims();
         if max_len > n {
             let mut parts = vec![old.clone().detach()];
@@ -118,7 +142,7 @@ impl TransformerBody {
             }
             // A fresh leaf: the optimiser tracks the new parameter, not the concatenation.
             let weight = Tensor::cat(parts, 0).detach();
-            self.positions.weight = burn::module::Param::from_tensor(weight);
+            positions.weight = burn::module::Param::from_tensor(weight);
         }
         self
     }
@@ -133,9 +157,13 @@ impl TransformerBody {
         mask: Tensor<4>,
         mut cache: Option<CacheWrite<'_>>,
     ) -> Tensor<3> {
-        let mut x = self.tokens.forward(tokens) + self.positions.forward(positions);
+        let rotary = self.rotary.as_ref().map(|r| r.at(positions.clone()));
+        let mut x = self.tokens.forward(tokens);
+        if let Some(embedding) = &self.positions {
+            x = x + embedding.forward(positions);
+        }
         for (layer, block) in self.blocks.iter().enumerate() {
-            x = block.forward(x, mask.clone(), layer, cache.as_mut());
+            x = block.forward(x, mask.clone(), rotary.as_ref(), layer, cache.as_mut());
         }
         self.norm.forward(x)
     }
