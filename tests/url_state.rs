@@ -91,11 +91,11 @@ proptest! {
         let mut c = Config {
             level, index, budget, chains: BUDGETS[chains_i].min(budget), temperature: temp_milli as f32 / 1000.0, seed, width,
             lookahead: k, sweep_problems, sweep_max_budget: BUDGETS[sweep_budget_i],
-            selection: config::parse_selection(["majority", "weighted", "max"][sel]).unwrap(),
-            aggregation: config::parse_aggregation(["last", "min", "product"][agg]).unwrap(),
+            selection: ["majority", "weighted", "max"][sel].parse().unwrap(),
+            aggregation: ["last", "min", "product"][agg].parse().unwrap(),
             ..Config::default()
         };
-        if oracle { c.verifier = engine::solve::Verifier::Oracle; }
+        if oracle { c.verifier = engine::search::Verifier::Oracle; }
         c.view = [config::View::Arena, config::View::Sweep, config::View::Bench, config::View::Study][view];
         if lanes.iter().any(|&on| on) { c.lanes = lanes; }
         c.problem = problem.filter(|p| !p.trim().is_empty()).map(|p| p.trim().to_string());

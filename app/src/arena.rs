@@ -3,7 +3,7 @@
 use crate::lane::{LaneState, Sample};
 use crate::util::{flops, score_color};
 use engine::search::compute_optimal::Policy;
-use engine::solve::StrategyName;
+use engine::search::StrategyName;
 use leptos::prelude::*;
 
 /// Samples drawn per lane; the rest are counted, not drawn (a budget of 256 would flood the page).

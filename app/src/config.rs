@@ -2,8 +2,7 @@
 //! Parsing never panics: a bad value is reported by name and replaced by its default.
 
 use engine::search::revisions::RevisionSelection;
-use engine::search::{Aggregation, Selection};
-use engine::solve::{Knobs, Verifier};
+use engine::search::{Aggregation, Knobs, Selection, Verifier, bounds};
 
 /// Link names of the arena's lanes, in [`crate::arena::LANES`] order.
 pub const LANE_KEYS: [&str; 5] = ["best_of_n", "revisions", "beam", "lookahead", "compute_optimal"];
@@ -81,40 +80,6 @@ impl Default for Config {
             sweep_problems: 3,
             sweep_max_budget: 16,
         }
-    }
-}
-
-fn selection_name(s: Selection) -> &'static str {
-    match s {
-        Selection::Majority => "majority",
-        Selection::Weighted => "weighted",
-        Selection::Max => "max",
-    }
-}
-
-fn aggregation_name(a: Aggregation) -> &'static str {
-    match a {
-        Aggregation::Last => "last",
-        Aggregation::Min => "min",
-        Aggregation::Product => "product",
-    }
-}
-
-pub fn parse_selection(s: &str) -> Option<Selection> {
-    match s {
-        "majority" => Some(Selection::Majority),
-        "weighted" => Some(Selection::Weighted),
-        "max" => Some(Selection::Max),
-        _ => None,
-    }
-}
-
-pub fn parse_aggregation(s: &str) -> Option<Aggregation> {
-    match s {
-        "last" => Some(Aggregation::Last),
-        "min" => Some(Aggregation::Min),
-        "product" => Some(Aggregation::Product),
-        _ => None,
     }
 }
 
@@ -217,30 +182,29 @@ impl Config {
                     Ok(s) if s <= u32::MAX as u64 => c.seed = s,
                     _ => bad("a seed from 0 to 4294967295"),
                 },
-                "sel" => match parse_selection(v) {
-                    Some(s) => c.selection = s,
-                    None => bad("majority, weighted or max"),
+                "sel" => match v.parse() {
+                    Ok(s) => c.selection = s,
+                    Err(_) => bad("majority, weighted or max"),
                 },
-                "agg" => match parse_aggregation(v) {
-                    Some(a) => c.aggregation = a,
-                    None => bad("last, min or product"),
+                "agg" => match v.parse() {
+                    Ok(a) => c.aggregation = a,
+                    Err(_) => bad("last, min or product"),
                 },
                 "width" => match v.parse::<usize>() {
                     Ok(w) if (1..=16).contains(&w) => c.width = w,
                     _ => bad("a beam width from 1 to 16"),
                 },
                 "k" => match v.parse::<usize>() {
-                    Ok(k) if (1..=engine::solve::MAX_LOOKAHEAD).contains(&k) => c.lookahead = k,
+                    Ok(k) if bounds::lookahead(k).is_ok() => c.lookahead = k,
                     _ => bad("lookahead steps from 1 to 8"),
                 },
                 "chains" => match v.parse::<usize>() {
                     Ok(n) if BUDGETS.contains(&n) => c.chains = n,
                     _ => bad("a power of two from 1 to 256"),
                 },
-                "verifier" => match v {
-                    "prm" => c.verifier = Verifier::Prm,
-                    "oracle" => c.verifier = Verifier::Oracle,
-                    _ => bad("prm or oracle"),
+                "verifier" => match v.parse() {
+                    Ok(verifier) => c.verifier = verifier,
+                    Err(_) => bad("prm or oracle"),
                 },
                 "lanes" => {
                     let mut lanes = [false; LANE_KEYS.len()];
@@ -290,12 +254,12 @@ impl Config {
             format!("budget={}", self.budget),
             format!("temp={}", self.temperature),
             format!("seed={}", self.seed),
-            format!("sel={}", selection_name(self.selection)),
-            format!("agg={}", aggregation_name(self.aggregation)),
+            format!("sel={}", self.selection),
+            format!("agg={}", self.aggregation),
             format!("width={}", self.width),
             format!("k={}", self.lookahead),
             format!("chains={}", self.chains),
-            format!("verifier={}", if self.verifier == Verifier::Oracle { "oracle" } else { "prm" }),
+            format!("verifier={}", self.verifier),
             format!("sweep_problems={}", self.sweep_problems),
             format!("sweep_budget={}", self.sweep_max_budget),
         ]);
@@ -317,7 +281,7 @@ impl Config {
             budget: self.budget,
             width: self.width,
             lookahead: self.lookahead,
-            max_rounds: 40,
+            max_rounds: bounds::DEFAULT_ROUNDS,
             chains: self.chains.min(self.budget),
             revision_selection: RevisionSelection::Hierarchical,
         }

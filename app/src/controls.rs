@@ -3,9 +3,9 @@
 
 use crate::Status;
 use crate::arena::{LANES, Lane};
-use crate::config::{BUDGETS, Config, parse_aggregation, parse_selection};
+use crate::config::{BUDGETS, Config};
 use crate::runner::Runner;
-use engine::solve::Verifier;
+use engine::search::{Aggregation, Selection, Verifier};
 use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
 use leptos::prelude::*;
 
@@ -116,18 +116,18 @@ pub fn Controls(config: RwSignal<Config>, runner: Runner, status: RwSignal<Statu
             </div>
             <div class="field">
                 <label for="selection">"Selection"</label>
-                <select id="selection" on:change=move |ev| { if let Some(s) = parse_selection(&event_target_value(&ev)) { config.update(|c| c.selection = s) } }>
+                <select id="selection" on:change=move |ev| { if let Ok(s) = event_target_value(&ev).parse::<Selection>() { config.update(|c| c.selection = s) } }>
                     {[("weighted", "weighted vote"), ("majority", "majority vote"), ("max", "best single score")].into_iter().map(|(v, l)| {
-                        view! { <option value=v selected=move || config.with(|c| parse_selection(v) == Some(c.selection))>{l}</option> }
+                        view! { <option value=v selected=move || config.with(|c| v.parse::<Selection>().ok() == Some(c.selection))>{l}</option> }
                     }).collect_view()}
                 </select>
                 <Help text="How the final answer is picked: most votes, votes weighted by the verifier, or the top-scored answer." />
             </div>
             <div class="field">
                 <label for="aggregation">"Step scores"</label>
-                <select id="aggregation" on:change=move |ev| { if let Some(a) = parse_aggregation(&event_target_value(&ev)) { config.update(|c| c.aggregation = a) } }>
+                <select id="aggregation" on:change=move |ev| { if let Ok(a) = event_target_value(&ev).parse::<Aggregation>() { config.update(|c| c.aggregation = a) } }>
                     {[("last", "last step"), ("min", "weakest step"), ("product", "product")].into_iter().map(|(v, l)| {
-                        view! { <option value=v selected=move || config.with(|c| parse_aggregation(v) == Some(c.aggregation))>{l}</option> }
+                        view! { <option value=v selected=move || config.with(|c| v.parse::<Aggregation>().ok() == Some(c.aggregation))>{l}</option> }
                     }).collect_view()}
                 </select>
                 <Help text="The verifier scores every step; this folds them into one score per answer." />

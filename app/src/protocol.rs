@@ -26,7 +26,7 @@ pub enum ToWorker {
 /// runs each bin's pick on that bin's problems).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StudyGroup {
-    pub config: engine::study::SweepConfig,
+    pub config: engine::search::Recipe,
     pub problems: Vec<String>,
 }
 

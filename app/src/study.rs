@@ -8,7 +8,8 @@ use crate::job::Job;
 use crate::protocol::{StudyGroup, ToWorker};
 use engine::search::compute_optimal::Policy;
 use engine::study::StudyReport;
-use engine::study::analysis::ComputeOptimalCurve;
+use engine::search::Recipe;
+use engine::study::report::{Allowed, BinKind, ComputeOptimalCurve};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -56,15 +57,15 @@ impl StudyRun {
         leptos::task::spawn_local(async move { report.set(Some(fetch_report().await)) });
     }
 
-    /// Re-runs a cell at `budget`: each pick (configuration id, bin, whether the bin is a
+    /// Re-runs a cell at `budget`: each pick (configuration, bin, whether the bin is a
     /// predicted one; bin 0: every bin) on that bin's searched problems, with the report's
     /// seeds. `shipped` is the cell's value in the report.
-    fn start(&self, r: &StudyReport, what: String, budget: usize, shipped: f64, picks: &[(String, usize, bool)]) {
+    fn start(&self, r: &StudyReport, what: String, budget: usize, shipped: f64, picks: &[(Recipe, usize, bool)]) {
         let Some(config) = &r.config else { return };
         let groups: Vec<StudyGroup> = picks
             .iter()
-            .filter_map(|(id, bin, predicted)| {
-                let info = r.sweeps.configs.iter().find(|c| &c.id == id)?;
+            .filter_map(|(config, bin, predicted)| {
+                let info = r.sweeps.configs.iter().find(|c| c.config == *config)?;
                 let problems = r
                     .sweeps
                     .search_problems
@@ -90,10 +91,10 @@ impl StudyRun {
     }
 
     /// The compute-optimal picks of `curve` at budget index `i` in `bin` (0: each bin's own).
-    fn picks(curve: &ComputeOptimalCurve, i: usize, bin: usize) -> Vec<(String, usize, bool)> {
-        let predicted = curve.bins == "predicted";
+    fn picks(curve: &ComputeOptimalCurve, i: usize, bin: usize) -> Vec<(Recipe, usize, bool)> {
+        let predicted = curve.bins == BinKind::Predicted;
         let bins: Vec<usize> = if bin == 0 { (1..=curve.choices.len()).collect() } else { vec![bin] };
-        bins.into_iter().filter_map(|b| Some((curve.choices.get(b - 1)?.get(i)?.clone()?, b, predicted))).collect()
+        bins.into_iter().filter_map(|b| Some((curve.choices.get(b - 1)?.get(i)?.as_ref()?.0, b, predicted))).collect()
     }
 
     pub fn on_run(&self, generation: u64, right: bool) {
@@ -147,8 +148,8 @@ fn findings(r: &StudyReport) -> impl IntoView + use<> {
         .findings
         .iter()
         .map(|f| {
-            let class = format!("verdict {}", f.verdict.replace(' ', "-"));
-            view! { <tr><td>{f.claim.clone()}</td><td>{f.measured.clone()}</td><td class=class>{f.verdict.clone()}</td></tr> }
+            let class = format!("verdict {}", f.verdict.name().replace(' ', "-"));
+            view! { <tr><td>{f.claim.clone()}</td><td>{f.measured.clone()}</td><td class=class>{f.verdict.to_string()}</td></tr> }
         })
         .collect_view();
     view! {
@@ -197,14 +198,14 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                         .sweeps
                         .budgets
                         .iter()
-                        .map(|&n| match r.sweeps.cells.iter().find(|x| x.config == c.id && x.bin == b && x.budget == n).cloned() {
+                        .map(|&n| match r.sweeps.cells.iter().find(|x| x.config.0 == c.config && x.bin == b && x.budget == n).cloned() {
                             Some(cell) => {
                                 let spread = if cell.max > cell.min { format!(" ({}–{})", pct(cell.min), pct(cell.max)) } else { String::new() };
                                 let title = format!("{} at N={n}: {} over {} problems; per seed {:?}. Click to re-run it here.", c.label, pct(cell.accuracy), cell.problems, cell.per_seed);
                                 let report = r.clone();
                                 let bin_name = if b == 0 { "all bins".to_string() } else { format!("bin {b}") };
                                 let what = format!("{} on {bin_name}", c.label);
-                                let picks = [(c.id.clone(), b, false)];
+                                let picks = [(c.config, b, false)];
                                 view! {
                                     <td class="num">
                                         <button class="cell" title=title data-testid=format!("study-cell-{}-{n}", c.id) disabled=move || !ready() || rerun.with(|s| s.running)
@@ -223,7 +224,7 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                 .compute_optimal
                 .curves
                 .iter()
-                .filter(|c| c.family == "all")
+                .filter(|c| c.family == Allowed::All)
                 .map(|curve| {
                     let values: Vec<Option<f64>> = if b == 0 { curve.overall.iter().map(|&x| Some(x)).collect() } else { curve.by_bin.get(b - 1).cloned().unwrap_or_default() };
                     let tds = values
@@ -237,7 +238,7 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                                 Some(accuracy) if !picks.is_empty() => {
                                     let budget = r.sweeps.budgets[i];
                                     let report = r.clone();
-                                    let names = picks.iter().map(|(id, bin, _)| format!("bin {bin}: {id}")).collect::<Vec<_>>().join(", ");
+                                    let names = picks.iter().map(|(config, bin, _)| format!("bin {bin}: {}", config.id())).collect::<Vec<_>>().join(", ");
                                     let title = format!("compute-optimal ({} bins) picks {names} (cross-validated accuracy {text}). Click to re-run the picks.", curve.bins);
                                     let what = format!("compute-optimal's picks, {} bins ({names})", curve.bins);
                                     view! {
@@ -271,7 +272,7 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                 .compute_optimal
                 .matches
                 .iter()
-                .filter(|m| m.family == "all")
+                .filter(|m| m.family == Allowed::All)
                 .map(|m| {
                     view! { <tr><td>{format!("{} bins", m.bins)}</td><td class="num">{format!("N={} ({}; first reached at N={})", m.target_budget, pct(m.best_of_n_accuracy), m.best_of_n_budget)}</td>
                         <td class="num">{m.budget.map(|b| format!("N={b}")).unwrap_or("not reached".into())}</td>
@@ -283,7 +284,7 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                     .rows
                     .iter()
                     .map(|row| {
-                        let oracle = r.compute_optimal.curves.iter().find(|c| c.bins == "oracle" && c.family == "all");
+                        let oracle = r.compute_optimal.curves.iter().find(|c| c.bins == BinKind::Oracle && c.family == Allowed::All);
                         let index = row.budget.and_then(|n| r.sweeps.budgets.iter().position(|&x| x == n));
                         let tds = row
                             .by_bin
@@ -298,7 +299,7 @@ pub fn Study(status: RwSignal<Status>, study: StudyRun) -> impl IntoView {
                                 match (fb.test_time, row.budget) {
                                     (Some(accuracy), Some(budget)) if !picks.is_empty() => {
                                         let report = r.clone();
-                                        let what = format!("R={}: compute-optimal's pick in bin {} ({})", row.r, fb.bin, picks[0].0);
+                                        let what = format!("R={}: compute-optimal's pick in bin {} ({})", row.r, fb.bin, picks[0].0.id());
                                         view! {
                                             <td class="num"><button class="cell" title="Click to re-run the test-time side here." data-testid=format!("study-flops-{}-{}", row.r, fb.bin)
                                                 disabled=move || !ready() || rerun.with(|s| s.running) on:click=move |_| study.start(&report, what.clone(), budget, accuracy, &picks)>{text}</button></td>

@@ -6,7 +6,7 @@ use crate::Status;
 use crate::config::{BUDGETS, Config};
 use crate::job::Job;
 use crate::protocol::ToWorker;
-use engine::solve::StrategyName;
+use engine::search::StrategyName;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 

@@ -9,8 +9,8 @@ use crate::sweep::{SERIES_RUNS, budgets};
 use engine::infer::{InferError, Pause};
 use engine::model::weights::{Manifest, WeightsError};
 use engine::models::Models;
-use engine::search::{Common, Event, NoEvents, SearchError, Selection, select};
-use engine::solve::{self, Drive, StrategyName};
+use engine::search::{Common, Event, NoEvents, SearchError, Selection, StrategyName, select};
+use engine::solve::{self, Drive};
 use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -125,7 +125,7 @@ async fn plan(gpu: &Models, manifest: &Option<String>, files: &Option<JsValue>) 
         None => Models::random(&device, 0).map_err(|e| e.to_string())?,
     };
     let problem = ArithmeticChain.generate(Level::new(3).map_err(|e| e.to_string())?, 0, 0);
-    let prompt = engine::eval::prompt_tokens(&problem);
+    let prompt = ArithmeticChain.prompt_tokens(&problem);
     let now = || crate::util::now_ms() / 1000.0;
     let mut rows = Vec::new();
     for batch in PLAN_BATCHES {
@@ -260,9 +260,9 @@ async fn sweep_cells(generation: u64, query: &str) -> Result<(), SearchError> {
     };
     for budget in budgets(config.sweep_max_budget) {
         for level in Level::ALL {
-            for problem in engine::eval::heldout(level, config.sweep_problems) {
+            for problem in engine::task::heldout::heldout(level, config.sweep_problems) {
                 let Some(models) = models_for(budget) else { return Ok(()) };
-                let knobs = engine::solve::Knobs { budget, width: 4, chains: 1, ..config.knobs() };
+                let knobs = engine::search::Knobs { budget, width: 4, chains: 1, ..config.knobs() };
                 // One best-of-N run serves both votes: the same samples, two selections.
                 let bon = solve::solve(&models, &problem, &knobs.strategy(StrategyName::BestOfN)?, common.clone(), config.verifier, drive.clone(), &mut NoEvents).await?;
                 let truth = task.true_answer(&problem);
@@ -298,7 +298,7 @@ async fn bench_rows(generation: u64, query: &str) -> Result<(), String> {
     let (config, _) = Config::from_query(query);
     let task = ArithmeticChain;
     let problem = task.generate(Level::new(3).map_err(|e| e.to_string())?, 0, 0);
-    let prompt = engine::eval::prompt_tokens(&problem);
+    let prompt = ArithmeticChain.prompt_tokens(&problem);
     let (lm, lm_config) = &models.generator;
     let now = || crate::util::now_ms() / 1000.0;
     for batch in BENCH_BATCHES {
@@ -311,7 +311,7 @@ async fn bench_rows(generation: u64, query: &str) -> Result<(), String> {
         };
         post(&FromWorker::BenchRow { generation, row });
     }
-    let knobs = engine::solve::Knobs { budget: 64, ..config.knobs() };
+    let knobs = engine::search::Knobs { budget: 64, ..config.knobs() };
     let common = Common { seed: config.seed, temperature: config.temperature, aggregation: config.aggregation, selection: Selection::Weighted };
     let started = crate::util::now_ms();
     let strategy = knobs.strategy(StrategyName::BestOfN).map_err(|e| e.to_string())?;
@@ -347,7 +347,7 @@ async fn study_runs(generation: u64, budget: usize, seeds: &[u64], groups: &[cra
             for &seed in seeds {
                 let mut common = engine::study::common(seed);
                 common.selection = config.pool_selection().unwrap_or(common.selection);
-                let r = solve::solve(&models, &problem, &strategy, common, solve::Verifier::Prm, drive.clone(), &mut NoEvents).await.map_err(|e| e.to_string())?;
+                let r = solve::solve(&models, &problem, &strategy, common, engine::search::Verifier::Prm, drive.clone(), &mut NoEvents).await.map_err(|e| e.to_string())?;
                 post(&FromWorker::StudyRun { generation, right: r.correct });
             }
         }
