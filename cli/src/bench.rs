@@ -7,8 +7,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 use engine::infer::{PrmScorer, ScoreItem, Scorer, decode_throughput};
 use engine::models::Models;
-use engine::search::{Common, NoEvents};
-use engine::solve::{self as run, Drive, Knobs, StrategyName, Verifier};
+use engine::search::{Common, Knobs, NoEvents, StrategyName, Verifier};
+use engine::solve::{self as run, Drive};
 use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
 use crate::reference;
 use std::time::Instant;
@@ -70,7 +70,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     };
     let task = ArithmeticChain;
     // The level-3 problem the page's benchmark mode uses too.
-    let prompt = engine::eval::prompt_tokens(&task.generate(Level::new(3)?, 0, 0));
+    let prompt = ArithmeticChain.prompt_tokens(&task.generate(Level::new(3)?, 0, 0));
     let mut results = Vec::new();
     let mut others = Vec::new();
     for backend in backends {
@@ -122,7 +122,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         "decode": results,
         "workloads": others,
         "model": "generator",
-        "machine": crate::train::machine(),
+        "machine": crate::host::machine(),
         "notes": "workloads: medians after a warm-up, on the level-3 problem of the decode runs; peak_memory_bytes: the process's peak resident memory while that backend ran (VmHWM, reset before each backend; GPU memory not included)",
     });
     if a.reference {
@@ -238,7 +238,7 @@ fn workloads(models: &Models, runs: usize) -> Result<Workloads> {
             let p = task.generate(level, 0, i);
             let mut solution = tokenizer.encode(&task.reference_solution(&p)).expect("solutions use the task's alphabet");
             solution.push(Tokenizer::EOS);
-            ScoreItem { context: engine::eval::prompt_tokens(&p), solution }
+            ScoreItem { context: ArithmeticChain.prompt_tokens(&p), solution }
         })
         .collect();
     let median = |f: &mut dyn FnMut() -> Result<f64>| -> Result<f64> {

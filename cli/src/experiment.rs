@@ -12,6 +12,7 @@ use engine::eval::EvalProgress;
 use engine::infer::CancelToken;
 use engine::model::weights::{self, Manifest, Role};
 use engine::models::ModelSource;
+use engine::study::report::Allowed;
 use engine::study::{self, ModelFacts, ProblemPool, SearchJob, StudyConfig};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -318,7 +319,7 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
     let mut report = study::analyse(&config, &problems, &pools, &searched, &results, large_greedy.as_deref(), facts(&manifest));
     report.run = serde_json::json!({
         "backend": info,
-        "machine": crate::train::machine(),
+        "machine": crate::host::machine(),
         "threads": threads,
         // Every session's wall time, summed over a resumed run's sessions.
         "seconds": earlier_seconds + session_seconds,
@@ -378,9 +379,9 @@ fn sample_pools_in_parallel(
 }
 
 /// The weights a search run's result depends on.
-fn search_roles(config: &study::SweepConfig) -> &'static [Role] {
+fn search_roles(config: &engine::search::Recipe) -> &'static [Role] {
     match config {
-        study::SweepConfig::Revisions { .. } => &[Role::Revision, Role::Prm],
+        engine::search::Recipe::Revisions { .. } => &[Role::Revision, Role::Prm],
         _ => &[Role::Generator, Role::Prm],
     }
 }
@@ -415,13 +416,13 @@ fn print_summary(r: &study::StudyReport) {
     }
     println!("accuracy over the searched problems (all bins), by budget {:?}:", r.sweeps.budgets);
     for c in &r.sweeps.configs {
-        let row: Vec<String> = r.sweeps.budgets.iter().map(|&b| r.sweeps.cells.iter().find(|x| x.config == c.id && x.bin == 0 && x.budget == b).map(|x| pct(x.accuracy)).unwrap_or("-".into())).collect();
+        let row: Vec<String> = r.sweeps.budgets.iter().map(|&b| r.sweeps.cells.iter().find(|x| x.config.0 == c.config && x.bin == 0 && x.budget == b).map(|x| pct(x.accuracy)).unwrap_or("-".into())).collect();
         println!("  {:<28}{}", c.label, row.iter().map(|s| format!("{s:>6}")).collect::<String>());
     }
-    for curve in r.compute_optimal.curves.iter().filter(|c| c.family == "all") {
+    for curve in r.compute_optimal.curves.iter().filter(|c| c.family == Allowed::All) {
         println!("  {:<28}{}", format!("compute-optimal ({})", curve.bins), curve.overall.iter().map(|&x| format!("{:>6}", pct(x))).collect::<String>());
     }
-    for m in r.compute_optimal.matches.iter().filter(|m| m.family == "all") {
+    for m in r.compute_optimal.matches.iter().filter(|m| m.family == Allowed::All) {
         println!(
             "compute-optimal ({} bins) matches best-of-N@{} ({}) at {}",
             m.bins,

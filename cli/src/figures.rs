@@ -2,7 +2,9 @@
 //! panels, grouped bars and a confusion grid. Hand-written because the charting crates want
 //! font files to lay out text, and SVG leaves text to the viewer.
 
+use engine::search::{Family, Recipe, Selection};
 use engine::study::StudyReport;
+use engine::study::report::{Allowed, BinKind};
 use std::fmt::Write;
 
 const PALETTE: [&str; 11] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#000000"];
@@ -189,12 +191,12 @@ pub fn confusion(title: &str, counts: &[Vec<usize>]) -> String {
     s
 }
 
-fn cell_series(r: &StudyReport, id: &str, label: &str, bin: usize, dashed: bool) -> Series {
+fn cell_series(r: &StudyReport, config: Recipe, label: &str, bin: usize, dashed: bool) -> Series {
     let points = r
         .sweeps
         .cells
         .iter()
-        .filter(|c| c.config == id && c.bin == bin)
+        .filter(|c| c.config.0 == config && c.bin == bin)
         .map(|c| (c.budget as f64, c.accuracy, c.min, c.max))
         .collect();
     Series { name: label.into(), points, dashed }
@@ -212,7 +214,7 @@ fn bin_title(bin: usize) -> String {
 /// Every figure of a report: (file name, SVG).
 pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
     let budgets = &r.sweeps.budgets;
-    let family_panels = |families: &[&str]| -> Vec<Panel> {
+    let family_panels = |families: &[Family]| -> Vec<Panel> {
         (1..=5)
             .chain([0])
             .map(|bin| Panel {
@@ -221,23 +223,23 @@ pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
                     .sweeps
                     .configs
                     .iter()
-                    .filter(|c| families.contains(&c.family.as_str()) || c.id == "best_of_n_weighted")
-                    .map(|c| cell_series(r, &c.id, &c.label, bin, c.family == "parallel"))
+                    .filter(|c| families.contains(&c.family) || c.config == Recipe::BestOfN { selection: Selection::Weighted })
+                    .map(|c| cell_series(r, c.config, &c.label, bin, c.family == Family::Parallel))
                     .collect(),
             })
             .collect()
     };
     let mut out = vec![
-        ("sweeps.svg", line_panels("Parallel and search strategies per oracle difficulty bin (band: spread over seeds)", "generations (budget)", budgets, &family_panels(&["parallel", "search"]), 3)),
-        ("revisions.svg", line_panels("Sequential revisions from all parallel to all sequential, per oracle bin", "generations (budget)", budgets, &family_panels(&["revisions"]), 3)),
+        ("sweeps.svg", line_panels("Parallel and search strategies per oracle difficulty bin (band: spread over seeds)", "generations (budget)", budgets, &family_panels(&[Family::Parallel, Family::Search]), 3)),
+        ("revisions.svg", line_panels("Sequential revisions from all parallel to all sequential, per oracle bin", "generations (budget)", budgets, &family_panels(&[Family::Revisions]), 3)),
         ("difficulty.svg", confusion("Oracle against predicted difficulty bins (problem counts)", &r.difficulty.confusion)),
     ];
-    let co_panels: Vec<Panel> = ["oracle", "predicted"]
+    let co_panels: Vec<Panel> = BinKind::ALL
         .iter()
         .map(|kind| {
             // "all" last, so it is drawn over the family curves it often equals.
             let mut curves: Vec<_> = r.compute_optimal.curves.iter().filter(|c| c.bins == *kind).collect();
-            curves.sort_by_key(|c| c.family == "all");
+            curves.sort_by_key(|c| c.family == Allowed::All);
             let mut series: Vec<Series> = curves
                 .into_iter()
                 .map(|c| Series {

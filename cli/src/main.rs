@@ -1,9 +1,11 @@
 //! `ponder`: the native command line over Ponder's engine.
 
 mod bench;
+mod choices;
 mod eval;
 mod experiment;
 mod figures;
+mod host;
 mod models;
 mod progress;
 mod reference;
@@ -57,9 +59,9 @@ fn main() -> ExitCode {
         Command::Devices(a) => models::devices(a),
         Command::Solve(a) => solve::solve(a),
         Command::Bench(a) => bench::bench(a),
-        Command::Train(a) => train::train(a, solve::ctrlc_cancel_token("stopping after the current step; the checkpoint is kept")),
-        Command::Eval(a) => eval::eval(a, solve::ctrlc_cancel_token("stopping")),
-        Command::Experiment(a) => experiment::experiment(a, solve::ctrlc_cancel_token("stopping; finished runs are kept in the journal")),
+        Command::Train(a) => train::train(a, host::ctrlc_cancel_token("stopping after the current step; the checkpoint is kept")),
+        Command::Eval(a) => eval::eval(a, host::ctrlc_cancel_token("stopping")),
+        Command::Experiment(a) => experiment::experiment(a, host::ctrlc_cancel_token("stopping; finished runs are kept in the journal")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,6 @@
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Int, Tensor, TensorData};
 use engine::Device;
-use engine::eval::prompt_tokens;
 use engine::model::LanguageModel;
 use engine::infer::right_padded;
 use engine::task::{ArithmeticChain, Level, Task, Token};
@@ -45,7 +44,7 @@ pub fn check_logits(lm: &LanguageModel, models_dir: &Path, device: &Device) -> R
         .iter()
         .map(|&l| {
             let p = task.generate(Level::new(l).expect("levels 1 and 3 exist"), 5, 0);
-            let mut t = prompt_tokens(&p);
+            let mut t = ArithmeticChain.prompt_tokens(&p);
             t.extend(solution_tokens(&p, &tokenizer));
             t
         })

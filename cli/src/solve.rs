@@ -1,47 +1,17 @@
 //! `ponder solve`: one problem, one strategy, live progress and a result.
 
+use crate::choices::choices;
+use crate::host::ctrlc_cancel_token;
 use crate::models::{self, ModelArgs};
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
-use engine::infer::CancelToken;
 use engine::search::compute_optimal::Policy;
 use engine::search::revisions::RevisionSelection;
-use engine::search::{Aggregation, Common, Event, RunResult, Selection};
-use engine::solve::{Drive, Knobs, Strategy, StrategyName, Verifier, solve as run_solve};
+use engine::search::{Aggregation, Common, Event, Knobs, RunResult, Selection, Strategy, StrategyName, Verifier, bounds};
+use engine::solve::{Drive, solve as run_solve};
 use engine::task::{ArithmeticChain, Level, Task};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum StrategyArg {
-    BestOfN,
-    Beam,
-    Lookahead,
-    Dvts,
-    Revisions,
-    /// Predicts the difficulty with a probe of budget/4 samples, then picks a strategy for it.
-    ComputeOptimal,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum SelectionArg {
-    Majority,
-    Weighted,
-    Max,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum AggregationArg {
-    Last,
-    Min,
-    Product,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum VerifierArg {
-    Prm,
-    Oracle,
-}
 
 /// Which compute-optimal policy picks the configuration per predicted bin.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -50,12 +20,6 @@ pub enum PolicyArg {
     Measured,
     /// The study's findings: revisions on easy problems, beam search on hard ones.
     Findings,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum RevisionSelectionArg {
-    Majority,
-    Hierarchical,
 }
 
 #[derive(Args)]
@@ -72,8 +36,8 @@ pub struct SolveArgs {
     /// Solve this chain instead, e.g. "47+18*3-5" (operations apply left to right).
     #[arg(long)]
     pub problem: Option<String>,
-    #[arg(long, value_enum, default_value_t = StrategyArg::BestOfN)]
-    pub strategy: StrategyArg,
+    #[arg(long, default_value = "best-of-n", value_parser = choices::<StrategyName>())]
+    pub strategy: StrategyName,
     /// Compute budget in generations (1-1024). Lookahead spends N·(k+1) of it.
     #[arg(long, default_value_t = 16)]
     pub budget: usize,
@@ -83,28 +47,28 @@ pub struct SolveArgs {
     /// Sampling temperature (0 = greedy, at most 5).
     #[arg(long, default_value_t = 0.8)]
     pub temperature: f32,
-    #[arg(long, value_enum, default_value_t = SelectionArg::Weighted)]
-    pub selection: SelectionArg,
+    #[arg(long, default_value = "weighted", value_parser = choices::<Selection>())]
+    pub selection: Selection,
     /// How a solution's step scores combine.
-    #[arg(long, value_enum, default_value_t = AggregationArg::Last)]
-    pub aggregation: AggregationArg,
+    #[arg(long, default_value = "last", value_parser = choices::<Aggregation>())]
+    pub aggregation: Aggregation,
     /// Beam width M (beam, lookahead, dvts); defaults to 4.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = bounds::DEFAULT_WIDTH)]
     pub width: usize,
     /// Lookahead steps k.
     #[arg(long, default_value_t = 1)]
     pub lookahead: usize,
     /// Most search rounds (steps) for beam, lookahead and dvts.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = bounds::DEFAULT_ROUNDS)]
     pub max_rounds: usize,
     /// Revision chains C; each chain gets budget/C attempts.
     #[arg(long, default_value_t = 1)]
     pub chains: usize,
-    #[arg(long, value_enum, default_value_t = RevisionSelectionArg::Hierarchical)]
-    pub revision_selection: RevisionSelectionArg,
+    #[arg(long, default_value = "hierarchical", value_parser = choices::<RevisionSelection>())]
+    pub revision_selection: RevisionSelection,
     /// Verifier: the trained PRM, or the exact checker (a perfect verifier).
-    #[arg(long, value_enum, default_value_t = VerifierArg::Prm)]
-    pub verifier: VerifierArg,
+    #[arg(long, default_value = "prm", value_parser = choices::<Verifier>())]
+    pub verifier: Verifier,
     /// The compute-optimal policy (with --strategy compute-optimal; default: measured).
     #[arg(long, value_enum)]
     pub policy: Option<PolicyArg>,
@@ -119,28 +83,9 @@ pub struct SolveArgs {
 }
 
 fn strategy(a: &SolveArgs) -> Result<Strategy> {
-    if a.budget == 0 || a.budget > engine::search::MAX_BUDGET {
-        bail!("--budget must be between 1 and {} generations, got {}", engine::search::MAX_BUDGET, a.budget);
-    }
-    let knobs = Knobs {
-        budget: a.budget,
-        width: a.width,
-        lookahead: a.lookahead,
-        max_rounds: a.max_rounds,
-        chains: a.chains,
-        revision_selection: match a.revision_selection {
-            RevisionSelectionArg::Majority => RevisionSelection::Majority,
-            RevisionSelectionArg::Hierarchical => RevisionSelection::Hierarchical,
-        },
-    };
-    let name = match a.strategy {
-        StrategyArg::BestOfN => StrategyName::BestOfN,
-        StrategyArg::Beam => StrategyName::Beam,
-        StrategyArg::Lookahead => StrategyName::Lookahead,
-        StrategyArg::Dvts => StrategyName::Dvts,
-        StrategyArg::Revisions => StrategyName::Revisions,
-        StrategyArg::ComputeOptimal => StrategyName::ComputeOptimal,
-    };
+    bounds::budget(a.budget).map_err(|e| anyhow::anyhow!("--budget: {e}"))?;
+    let knobs = Knobs { budget: a.budget, width: a.width, lookahead: a.lookahead, max_rounds: a.max_rounds, chains: a.chains, revision_selection: a.revision_selection };
+    let name = a.strategy;
     if a.policy.is_some() && name != StrategyName::ComputeOptimal {
         bail!("--policy applies to --strategy compute-optimal only");
     }
@@ -161,27 +106,9 @@ pub fn solve(a: SolveArgs) -> Result<()> {
         None => task.generate(Level::new(a.level)?, a.problem_seed, a.index),
     };
     let strategy = strategy(&a)?;
-    if !(0.0..=5.0).contains(&a.temperature) {
-        bail!("--temperature must be between 0 and 5, got {}", a.temperature);
-    }
-    let common = Common {
-        seed: a.seed,
-        temperature: a.temperature,
-        aggregation: match a.aggregation {
-            AggregationArg::Last => Aggregation::Last,
-            AggregationArg::Min => Aggregation::Min,
-            AggregationArg::Product => Aggregation::Product,
-        },
-        selection: match a.selection {
-            SelectionArg::Majority => Selection::Majority,
-            SelectionArg::Weighted => Selection::Weighted,
-            SelectionArg::Max => Selection::Max,
-        },
-    };
-    let verifier = match a.verifier {
-        VerifierArg::Prm => Verifier::Prm,
-        VerifierArg::Oracle => Verifier::Oracle,
-    };
+    bounds::temperature(a.temperature).map_err(|e| anyhow::anyhow!("--temperature: {e}"))?;
+    let common = Common { seed: a.seed, temperature: a.temperature, aggregation: a.aggregation, selection: a.selection };
+    let verifier = a.verifier;
     let (device, backend) = models::init_backend(a.models.backend)?;
     let models = models::load(&a.models, &device)?;
     eprintln!("backend: {} ({})", backend.kind, backend.adapter);
@@ -200,9 +127,7 @@ pub fn solve(a: SolveArgs) -> Result<()> {
 
     let bar = ProgressBar::new(strategy.cost());
     bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} generations  {msg}").unwrap());
-    let cancel = CancelToken::new();
-    let stop = cancel.clone();
-    ctrlc_cancel(stop);
+    let cancel = ctrlc_cancel_token("stopping after the current decode step");
     let mut tokens = 0u64;
     let mut finished = 0u64;
     let print_events = a.events;
@@ -275,29 +200,4 @@ fn print_human(r: &RunResult, elapsed: f64) {
         "compute: {} generations, {} tokens generated, {} context tokens, {} tokens scored, {:.3e} FLOPs, {:.2}s",
         c.generations, c.tokens_generated, c.context_tokens, c.tokens_scored, c.flops, elapsed
     );
-}
-
-/// A token that Ctrl-C cancels (a second Ctrl-C exits at once).
-pub fn ctrlc_cancel_token(message: &'static str) -> CancelToken {
-    let cancel = CancelToken::new();
-    let c = cancel.clone();
-    let _ = ctrlc::set_handler(move || {
-        if c.is_cancelled() {
-            std::process::exit(130);
-        }
-        eprintln!("\n{message}…");
-        c.cancel();
-    });
-    cancel
-}
-
-/// Ctrl-C cancels the run between decode steps; a second Ctrl-C exits at once.
-fn ctrlc_cancel(cancel: CancelToken) {
-    let _ = ctrlc::set_handler(move || {
-        if cancel.is_cancelled() {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping after the current decode step…");
-        cancel.cancel();
-    });
 }

@@ -10,7 +10,7 @@ use engine::model::{LanguageModel, ModelConfig, RewardModel};
 use engine::task::{ArithmeticChain, Task};
 use engine::train::prm_data::{self, PrmDataConfig};
 use engine::train::revision_data::{self, RevisionDataConfig};
-use engine::train::{self, Batch, Checkpoints, Fitted, PrmExample, Schedule, Validation};
+use engine::train::{self, Batch, Checkpoints, Fitted, OnPolicy, PrmExample, Schedule, Validation};
 use engine::Device;
 use burn::module::Module;
 use serde_json::json;
@@ -148,15 +148,6 @@ fn learning_rate(text: &str) -> Result<f64, String> {
     Ok(lr)
 }
 
-pub fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    format!("{model}, {cpus} cores")
-}
-
 fn devices(backend: TrainBackend) -> Result<(Device, String)> {
     Ok(match backend {
         TrainBackend::Cpu => (Device::flex(), "cpu (burn flex + autodiff)".to_string()),
@@ -237,7 +228,7 @@ fn record(p: &train::Progress, schedule: &Schedule, parameters: usize, backend: 
         "target_tokens": p.target_tokens,
         "flops": train::training_flops(parameters, p.tokens),
         "wall_seconds": (p.seconds * 10.0).round() / 10.0,
-        "machine": machine(),
+        "machine": crate::host::machine(),
         "backend": backend,
         "final_loss": p.final_loss(),
         "best_validation_loss": p.best_validation(),
@@ -260,7 +251,7 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
         bail!("--continue-shipped continues one language model: ponder train generator|large --continue-shipped");
     }
     let (device, backend) = devices(a.backend)?;
-    println!("training on {backend} · {}", machine());
+    println!("training on {backend} · {}", crate::host::machine());
     for role in order {
         match role {
             Role::Generator | Role::Large => train_language_model(&a, role, &device, &backend, &cancel)?,
@@ -446,7 +437,8 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
     let data_path = data_dir.join(format!("{}.json", serde_json::to_string(&plan.prm_data)?.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>()));
     let mut bars = Bars::new();
     let (data, data_seconds) = cached(&data_path, || {
-        Ok(pollster::block_on(prm_data::build(&generator, &g_config, &plan.prm_data, device, &mut bars, cancel))?)
+        let mut source = OnPolicy { generator: &generator, config: &g_config, device, observer: &mut bars, cancel };
+        Ok(pollster::block_on(prm_data::build(&mut source, &plan.prm_data))?)
     })?;
     let n_val = (plan.prm_data.problems / 10).max(1);
     let split = |hard: bool| -> (Vec<PrmExample>, Vec<PrmExample>) {
@@ -525,7 +517,8 @@ fn train_revision(a: &TrainArgs, device: &Device, backend: &str, cancel: &Cancel
     }
     let mut bars = Bars::new();
     let (data, data_seconds) = cached(&data_path, || {
-        Ok(pollster::block_on(revision_data::build(&generator, &g_config, &r_config, &plan.revision_data, device, &mut bars, cancel))?)
+        let mut source = OnPolicy { generator: &generator, config: &g_config, device, observer: &mut bars, cancel };
+        Ok(pollster::block_on(revision_data::build(&mut source, &r_config, &plan.revision_data))?)
     })?;
     let examples = revision_data::examples(&data);
     if examples.is_empty() {
