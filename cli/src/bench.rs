@@ -3,6 +3,7 @@
 //! process's peak memory.
 
 use crate::models::{self, Backend, ModelArgs};
+use crate::{reference, weights_dir};
 use anyhow::{Result, bail};
 use clap::Args;
 use engine::infer::{PrmScorer, ScoreItem, Scorer, decode_throughput};
@@ -10,7 +11,6 @@ use engine::models::Models;
 use engine::search::{Common, Knobs, NoEvents, StrategyName, Verifier};
 use engine::solve::{self as run, Drive};
 use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
-use crate::reference;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -82,7 +82,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
                 continue;
             }
         };
-        let m = models::load(&ModelArgs { backend, ..a.models.clone() }, &device)?;
+        let m = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
         let (lm, config) = &m.generator;
         let clock = Instant::now();
         let now = || clock.elapsed().as_secs_f64();
@@ -144,11 +144,11 @@ fn reference_section(a: &BenchArgs, prompt: &[Token], tokens: usize, runs: usize
     if let Err(why) = reference::available() {
         return skip(why);
     }
-    if !a.models.models.join(engine::model::weights::MANIFEST_FILE).exists() {
+    if !weights_dir::has_manifest(&a.models.models) {
         return skip(format!("no trained weights in {}", a.models.models.display()));
     }
     let (device, _) = models::init_backend(Backend::Cpu)?;
-    let m = models::load(&ModelArgs { backend: Backend::Cpu, ..a.models.clone() }, &device)?;
+    let m = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
     let check = reference::check_logits(&m.generator.0, &a.models.models, &device)?;
     if check["ok"] != true {
         bail!("the PyTorch reference computes other logits than the engine: {check}");

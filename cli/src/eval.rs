@@ -2,15 +2,13 @@
 
 use crate::models::{Backend, init_backend};
 use crate::progress::Bars;
-use crate::train::{read_manifest, write_manifest};
+use crate::weights_dir;
 use anyhow::{Context, Result};
 use clap::Args;
 use engine::eval::{EvalModels, EvalSize, evaluate};
 use engine::infer::CancelToken;
 use engine::model::weights::{self, Manifest, Role};
-use engine::model::{LanguageModel, ModelConfig, RewardModel};
-use engine::Device;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -37,35 +35,14 @@ pub struct EvalArgs {
     pub samples: Option<u64>,
 }
 
-fn read(dir: &Path, manifest: &Manifest, role: Role) -> Result<Option<(Vec<u8>, weights::ModelEntry)>> {
-    let Some(entry) = manifest.models.get(&role) else { return Ok(None) };
-    let path = dir.join(&entry.file);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Some((bytes, entry.clone())))
-}
-
-fn lm(dir: &Path, m: &Manifest, role: Role, device: &Device) -> Result<Option<(LanguageModel, ModelConfig)>> {
-    Ok(match read(dir, m, role)? {
-        Some((bytes, entry)) => Some((weights::load_language_model(role, &entry, bytes, device)?, entry.config)),
-        None => None,
-    })
-}
-
-fn rm(dir: &Path, m: &Manifest, role: Role, device: &Device) -> Result<Option<(RewardModel, ModelConfig)>> {
-    Ok(match read(dir, m, role)? {
-        Some((bytes, entry)) => Some((weights::load_reward_model(&entry, bytes, device)?, entry.config)),
-        None => None,
-    })
-}
-
 pub fn eval(a: EvalArgs, cancel: CancelToken) -> Result<()> {
-    let mut manifest = read_manifest(&a.models)?.with_context(|| format!("no manifest.json in {}: train the models first (ponder train all)", a.models.display()))?;
+    let mut manifest = weights_dir::read_manifest(&a.models)?.with_context(|| format!("no manifest.json in {}: train the models first (ponder train all)", a.models.display()))?;
     let (device, info) = init_backend(a.backend)?;
-    let generator = lm(&a.models, &manifest, Role::Generator, &device)?.context("the manifest has no generator")?;
-    let large = lm(&a.models, &manifest, Role::Large, &device)?;
-    let prm = rm(&a.models, &manifest, Role::Prm, &device)?;
-    let prm_hard = rm(&a.models, &manifest, Role::PrmHard, &device)?;
-    let revision = lm(&a.models, &manifest, Role::Revision, &device)?;
+    let generator = weights_dir::listed_language_model(&a.models, &manifest, Role::Generator, &device)?.context("the manifest has no generator")?;
+    let large = weights_dir::listed_language_model(&a.models, &manifest, Role::Large, &device)?;
+    let prm = weights_dir::listed_reward_model(&a.models, &manifest, Role::Prm, &device)?;
+    let prm_hard = weights_dir::listed_reward_model(&a.models, &manifest, Role::PrmHard, &device)?;
+    let revision = weights_dir::listed_language_model(&a.models, &manifest, Role::Revision, &device)?;
     let models = EvalModels {
         generator: (&generator.0, &generator.1),
         large: large.as_ref().map(|(m, c)| (m, c)),
@@ -73,14 +50,7 @@ pub fn eval(a: EvalArgs, cancel: CancelToken) -> Result<()> {
         prm_hard: prm_hard.as_ref().map(|(m, c)| (m, c)),
         revision: revision.as_ref().map(|(m, c)| (m, c)),
     };
-    let mut size = if a.quick { EvalSize::quick() } else { EvalSize::full() };
-    if let Some(p) = a.problems {
-        size.problems_per_level = p as usize;
-        size.greedy_problems_per_level = p as usize;
-    }
-    if let Some(s) = a.samples {
-        size.samples_per_problem = s as usize;
-    }
+    let size = eval_size(&a);
     if !a.json {
         println!(
             "evaluating on {} held-out problems per level ({} for greedy decoding), on {}",
@@ -97,27 +67,46 @@ pub fn eval(a: EvalArgs, cancel: CancelToken) -> Result<()> {
         print_table(&report);
     }
     if a.write_manifest {
-        let sections = [
-            (Role::Generator, value.get("generator")),
-            (Role::Large, value.get("large")),
-            (Role::Prm, value.get("prm")),
-            (Role::Revision, value.get("revision")),
-        ];
-        for (role, section) in sections {
-            if let (Some(entry), Some(section)) = (manifest.models.get_mut(&role), section) {
-                let mut metrics = serde_json::json!({ role.name(): section, "size": value["size"] });
-                if role == Role::Prm {
-                    metrics["selection"] = value["selection"].clone();
-                }
-                entry.metrics = Some(metrics);
-            }
-        }
-        write_manifest(&a.models, &manifest)?;
+        record_metrics(&mut manifest, &value);
+        weights_dir::write_manifest(&a.models, &manifest)?;
         if !a.json {
             println!("recorded in {}", a.models.join(weights::MANIFEST_FILE).display());
         }
     }
     Ok(())
+}
+
+/// The preset sample sizes, with the flags' overrides.
+fn eval_size(a: &EvalArgs) -> EvalSize {
+    let mut size = if a.quick { EvalSize::quick() } else { EvalSize::full() };
+    if let Some(p) = a.problems {
+        size.problems_per_level = p as usize;
+        size.greedy_problems_per_level = p as usize;
+    }
+    if let Some(s) = a.samples {
+        size.samples_per_problem = s as usize;
+    }
+    size
+}
+
+/// Each model's section of the report as its manifest entry's `metrics` (the PRM's with the
+/// selection numbers, which measure it).
+fn record_metrics(manifest: &mut Manifest, value: &serde_json::Value) {
+    let sections = [
+        (Role::Generator, value.get("generator")),
+        (Role::Large, value.get("large")),
+        (Role::Prm, value.get("prm")),
+        (Role::Revision, value.get("revision")),
+    ];
+    for (role, section) in sections {
+        if let (Some(entry), Some(section)) = (manifest.models.get_mut(&role), section) {
+            let mut metrics = serde_json::json!({ role.name(): section, "size": value["size"] });
+            if role == Role::Prm {
+                metrics["selection"] = value["selection"].clone();
+            }
+            entry.metrics = Some(metrics);
+        }
+    }
 }
 
 fn print_table(r: &engine::eval::EvalReport) {

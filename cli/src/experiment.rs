@@ -3,14 +3,14 @@
 //! each result so an interrupted run resumes where it stopped, then writes the report (JSON)
 //! and its figures (SVG).
 
-use crate::figures;
-use crate::models::{self, Backend, ModelArgs};
+use crate::models::{self, Backend};
+use crate::{figures, weights_dir};
 use crate::progress::Bars;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use engine::eval::EvalProgress;
 use engine::infer::CancelToken;
-use engine::model::weights::{self, Manifest, Role};
+use engine::model::weights::{Manifest, Role};
 use engine::models::ModelSource;
 use engine::study::report::Allowed;
 use engine::study::{self, ModelFacts, ProblemPool, SearchJob, StudyConfig};
@@ -112,21 +112,14 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
     let threads = a.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let started = Instant::now();
     let (device, info) = models::init_backend(a.backend)?;
-    let model_args = ModelArgs { backend: a.backend, models: a.models.clone(), init_seed: 0 };
-    if !a.models.join(weights::MANIFEST_FILE).exists() {
+    if !weights_dir::has_manifest(&a.models) {
         bail!("no manifest.json in {}: the experiment needs the trained models (ponder train all)", a.models.display());
     }
-    let loaded = models::load(&model_args, &device)?;
+    let loaded = weights_dir::load_models(&a.models, 0, &device)?;
     let ModelSource::Trained(manifest) = &loaded.source else { bail!("the experiment needs trained models") };
     let manifest = manifest.clone();
     let hashes = models::hashes(&loaded);
-    let large = match manifest.models.get(&Role::Large) {
-        Some(entry) => {
-            let bytes = std::fs::read(a.models.join(&entry.file)).with_context(|| format!("reading {}", entry.file))?;
-            Some((weights::load_language_model(Role::Large, entry, bytes, &device)?, entry.config.clone()))
-        }
-        None => None,
-    };
+    let large = weights_dir::listed_language_model(&a.models, &manifest, Role::Large, &device)?;
     let problems = config.problems();
     // The problems without their levels, as the decoding functions take them.
     let test_set: Vec<_> = problems.iter().map(|(_, p)| p.clone()).collect();

@@ -2,6 +2,7 @@
 
 mod bench;
 mod choices;
+mod devices;
 mod eval;
 mod experiment;
 mod figures;
@@ -11,6 +12,7 @@ mod progress;
 mod reference;
 mod solve;
 mod train;
+mod weights_dir;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// List the backends this machine can run on.
-    Devices(models::DevicesArgs),
+    Devices(devices::DevicesArgs),
     /// Solve one problem with a test-time strategy, showing progress live.
     Solve(solve::SolveArgs),
     /// Measure decoding throughput per backend and batch size.
@@ -56,7 +58,7 @@ fn main() -> ExitCode {
     keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Devices(a) => models::devices(a),
+        Command::Devices(a) => devices::devices(a),
         Command::Solve(a) => solve::solve(a),
         Command::Bench(a) => bench::bench(a),
         Command::Train(a) => train::train(a, host::ctrlc_cancel_token("stopping after the current step; the checkpoint is kept")),

@@ -3,6 +3,7 @@
 use crate::choices::choices;
 use crate::host::ctrlc_cancel_token;
 use crate::models::{self, ModelArgs};
+use crate::weights_dir;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use engine::search::compute_optimal::Policy;
@@ -110,7 +111,7 @@ pub fn solve(a: SolveArgs) -> Result<()> {
     let common = Common { seed: a.seed, temperature: a.temperature, aggregation: a.aggregation, selection: a.selection };
     let verifier = a.verifier;
     let (device, backend) = models::init_backend(a.models.backend)?;
-    let models = models::load(&a.models, &device)?;
+    let models = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
     eprintln!("backend: {} ({})", backend.kind, backend.adapter);
     eprintln!("models:  {}", models::describe(&models));
     // Generated problems have the level asked for; typed ones get the task's estimate.

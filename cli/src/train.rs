@@ -2,10 +2,11 @@
 //! and the revision model, writes safetensors and the manifest, and resumes from checkpoints.
 
 use crate::progress::Bars;
+use crate::weights_dir;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use engine::infer::CancelToken;
-use engine::model::weights::{self, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ModelEntry, Role};
+use engine::model::weights::{self, MANIFEST_FILE, Role};
 use engine::model::{LanguageModel, ModelConfig, RewardModel};
 use engine::task::{ArithmeticChain, Task};
 use engine::train::prm_data::{self, PrmDataConfig};
@@ -14,7 +15,6 @@ use engine::train::{self, Batch, Checkpoints, Fitted, OnPolicy, PrmExample, Sche
 use engine::Device;
 use burn::module::Module;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -158,51 +158,18 @@ fn devices(backend: TrainBackend) -> Result<(Device, String)> {
     })
 }
 
-pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
-    let path = dir.join(MANIFEST_FILE);
-    if !path.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Some(Manifest::parse(&path.display().to_string(), &text)?))
-}
-
-pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
-    let path = dir.join(MANIFEST_FILE);
-    let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_string_pretty(manifest)? + "\n").with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-fn empty_manifest() -> Manifest {
-    let task = ArithmeticChain;
-    Manifest { format: MANIFEST_FORMAT, task: task.name().into(), alphabet: task.tokenizer().alphabet(), models: BTreeMap::new() }
-}
-
-/// Writes a model's weights and its manifest entry (other entries are kept).
+/// Writes a model's weights and its manifest entry, and says so.
 fn ship<M: burn::store::ModuleSnapshot>(out: &Path, role: Role, config: &ModelConfig, model: &M, training: serde_json::Value) -> Result<()> {
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let file = format!("{}.safetensors", role.name());
-    let bytes = weights::to_safetensors(model, &file)?;
-    let path = out.join(&file);
-    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-    let mut manifest = read_manifest(out)?.unwrap_or_else(empty_manifest);
-    let mut entry: ModelEntry = weights::entry_for(role, config, &file, &bytes);
-    entry.training = Some(training);
-    manifest.models.insert(role, entry);
-    write_manifest(out, &manifest)?;
+    let (path, bytes) = weights_dir::save_model(out, role, config, model, training)?;
     println!("wrote {} ({:.2} MB, sha256 {}…)", path.display(), bytes.len() as f64 / 1e6, &weights::sha256_hex(&bytes)[..12]);
     Ok(())
 }
 
 /// Loads the trained generator from `out` (the PRM and revision model start from it).
 fn trained_generator(out: &Path, device: &Device) -> Result<(LanguageModel, ModelConfig)> {
-    let manifest = read_manifest(out)?.with_context(|| format!("no {} in {}: train the generator first (ponder train generator)", MANIFEST_FILE, out.display()))?;
-    let entry = manifest.entry(Role::Generator)?.clone();
-    let path = out.join(&entry.file);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok((weights::load_language_model(Role::Generator, &entry, bytes, device)?, entry.config))
+    let manifest = weights_dir::read_manifest(out)?.with_context(|| format!("no {} in {}: train the generator first (ponder train generator)", MANIFEST_FILE, out.display()))?;
+    let entry = manifest.entry(Role::Generator)?;
+    Ok((weights_dir::language_model(out, Role::Generator, entry, device)?, entry.config.clone()))
 }
 
 /// The checkpoint folder of one run (`name`: the model's role, or a continuation of it).
@@ -341,7 +308,7 @@ struct ShippedRun {
 /// `schedule`: the same batch size and seed (so the same data stream from where it stopped),
 /// and fewer steps done than planned.
 fn shipped_run(a: &TrainArgs, role: Role, config: &ModelConfig, schedule: &Schedule, device: &Device) -> Result<(LanguageModel, ShippedRun)> {
-    let manifest = read_manifest(&a.out)?.with_context(|| format!("--continue-shipped: no {} in {}", MANIFEST_FILE, a.out.display()))?;
+    let manifest = weights_dir::read_manifest(&a.out)?.with_context(|| format!("--continue-shipped: no {} in {}", MANIFEST_FILE, a.out.display()))?;
     let entry = manifest.entry(role)?.clone();
     if &entry.config != config {
         bail!("--continue-shipped: the shipped {} has another shape than this version trains ({:?})", role.name(), entry.config);
@@ -369,9 +336,7 @@ fn shipped_run(a: &TrainArgs, role: Role, config: &ModelConfig, schedule: &Sched
         resumed: training["resumed"].as_u64().unwrap_or(0) as usize,
         ..train::Progress::default()
     };
-    let path = a.out.join(&entry.file);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let model = weights::load_language_model(role, &entry, bytes, device)?;
+    let model = weights_dir::language_model(&a.out, role, &entry, device)?;
     // The shipped run's own schedule (this version's shape, its steps and peak), at its end.
     let final_learning_rate = cosine_schedule(done, schedule.batch_size, number("learning_rate")?, schedule.seed).learning_rate_at(done.saturating_sub(1));
     Ok((model, ShippedRun { progress, sha256: entry.sha256.clone(), final_learning_rate }))
