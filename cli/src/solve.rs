@@ -8,9 +8,11 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use engine::search::compute_optimal::Policy;
 use engine::search::revisions::RevisionSelection;
-use engine::search::{Aggregation, Common, Event, Knobs, RunResult, Selection, Strategy, StrategyName, Verifier, bounds};
+use engine::search::{Aggregation, Common, Event, EventSink, Knobs, RunResult, Selection, Strategy, StrategyName, Verifier, bounds};
 use engine::solve::{Drive, solve as run_solve};
-use engine::task::{ArithmeticChain, Level, Task};
+use engine::backend::BackendInfo;
+use engine::models::Models;
+use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
@@ -83,6 +85,46 @@ pub struct SolveArgs {
     pub events: bool,
 }
 
+pub fn solve(a: SolveArgs) -> Result<()> {
+    let plan = plan(&a)?;
+    let (device, backend) = models::init_backend(a.models.backend)?;
+    let models = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
+    describe_run(&a, &plan, &backend, &models);
+    let (result, elapsed) = run_with_progress(&models, &plan, a.events)?;
+    if a.json {
+        print_json(&plan, &backend, &models, &result, elapsed)
+    } else {
+        print_human(&result, elapsed);
+        Ok(())
+    }
+}
+
+/// What the flags ask for: the problem, and how to solve it.
+struct Plan {
+    problem: ChainProblem,
+    level: u8,
+    strategy: Strategy,
+    common: Common,
+    verifier: Verifier,
+}
+
+/// The flags checked and turned into a plan (before any model loads, so mistakes fail fast).
+fn plan(a: &SolveArgs) -> Result<Plan> {
+    let problem = problem(a)?;
+    let strategy = strategy(a)?;
+    let common = common(a)?;
+    let level = level(a, &problem);
+    Ok(Plan { problem, level, strategy, common, verifier: a.verifier })
+}
+
+/// The typed `--problem`, or the generated one the level, seed and index name.
+fn problem(a: &SolveArgs) -> Result<ChainProblem> {
+    Ok(match &a.problem {
+        Some(text) => ArithmeticChain.parse(text).map_err(|e| anyhow::anyhow!("--problem {text:?}: {e}"))?,
+        None => ArithmeticChain.generate(Level::new(a.level)?, a.problem_seed, a.index),
+    })
+}
+
 fn strategy(a: &SolveArgs) -> Result<Strategy> {
     bounds::budget(a.budget).map_err(|e| anyhow::anyhow!("--budget: {e}"))?;
     let knobs = Knobs { budget: a.budget, width: a.width, lookahead: a.lookahead, max_rounds: a.max_rounds, chains: a.chains, revision_selection: a.revision_selection };
@@ -100,86 +142,100 @@ fn strategy(a: &SolveArgs) -> Result<Strategy> {
     Ok(strategy)
 }
 
-pub fn solve(a: SolveArgs) -> Result<()> {
-    let task = ArithmeticChain;
-    let problem = match &a.problem {
-        Some(text) => task.parse(text).map_err(|e| anyhow::anyhow!("--problem {text:?}: {e}"))?,
-        None => task.generate(Level::new(a.level)?, a.problem_seed, a.index),
-    };
-    let strategy = strategy(&a)?;
+/// The settings every strategy shares: seed, temperature, aggregation and selection.
+fn common(a: &SolveArgs) -> Result<Common> {
     bounds::temperature(a.temperature).map_err(|e| anyhow::anyhow!("--temperature: {e}"))?;
-    let common = Common { seed: a.seed, temperature: a.temperature, aggregation: a.aggregation, selection: a.selection };
-    let verifier = a.verifier;
-    let (device, backend) = models::init_backend(a.models.backend)?;
-    let models = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
+    Ok(Common { seed: a.seed, temperature: a.temperature, aggregation: a.aggregation, selection: a.selection })
+}
+
+/// Generated problems have the level asked for; typed ones get the task's estimate.
+fn level(a: &SolveArgs, problem: &ChainProblem) -> u8 {
+    if a.problem.is_some() { ArithmeticChain.level_of(problem).get() } else { a.level }
+}
+
+/// What is about to run, on stderr (stdout is kept for the result).
+fn describe_run(a: &SolveArgs, plan: &Plan, backend: &BackendInfo, models: &Models) {
     eprintln!("backend: {} ({})", backend.kind, backend.adapter);
-    eprintln!("models:  {}", models::describe(&models));
-    // Generated problems have the level asked for; typed ones get the task's estimate.
-    let level = if a.problem.is_some() { task.level_of(&problem).get() } else { a.level };
+    eprintln!("models:  {}", models::describe(models));
+    let level = plan.level;
     let level_text = match &a.problem {
         Some(_) => format!("estimated level {level}"),
         None => format!("level {level}, problem {} of seed {}", a.index, a.problem_seed),
     };
-    eprintln!("problem: {}   ({level_text}; operations apply left to right)", task.display(&problem));
-    eprintln!("strategy: {} costing {} generations", strategy.name(), strategy.cost());
-    if let Strategy::ComputeOptimal(co) = &strategy {
+    eprintln!("problem: {}   ({level_text}; operations apply left to right)", ArithmeticChain.display(&plan.problem));
+    eprintln!("strategy: {} costing {} generations", plan.strategy.name(), plan.strategy.cost());
+    if let Strategy::ComputeOptimal(co) = &plan.strategy {
         eprintln!("policy:  {}", co.policy.source);
     }
+}
 
-    let bar = ProgressBar::new(strategy.cost());
+/// Runs the plan under a progress bar that Ctrl-C stops; the result and its wall seconds.
+fn run_with_progress(models: &Models, plan: &Plan, print_events: bool) -> Result<(RunResult, f64)> {
+    let bar = ProgressBar::new(plan.strategy.cost());
     bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} generations  {msg}").unwrap());
     let cancel = ctrlc_cancel_token("stopping after the current decode step");
-    let mut tokens = 0u64;
-    let mut finished = 0u64;
-    let print_events = a.events;
-    let mut sink = |e: Event| {
-        if print_events {
+    let mut progress = Progress { bar: &bar, print_events, tokens: 0, finished: 0 };
+    let started = Instant::now();
+    let drive = Drive { cancel, ..Drive::default() };
+    let result = pollster::block_on(run_solve(models, &plan.problem, &plan.strategy, plan.common.clone(), plan.verifier, drive, &mut progress));
+    bar.finish_and_clear();
+    let result = result?;
+    Ok((result, started.elapsed().as_secs_f64()))
+}
+
+/// The live view of a run's events: counts on the bar, the predicted difficulty as a line,
+/// and (with `--events`) every event as a JSON line on stdout.
+struct Progress<'a> {
+    bar: &'a ProgressBar,
+    print_events: bool,
+    tokens: u64,
+    finished: u64,
+}
+
+impl EventSink for Progress<'_> {
+    fn emit(&mut self, e: Event) {
+        let bar = self.bar;
+        if self.print_events {
             bar.suspend(|| println!("{}", serde_json::to_string(&e).unwrap_or_default()));
         }
         match &e {
             Event::Tokens { .. } => {
-                tokens += 1;
-                if tokens.is_multiple_of(64) {
-                    bar.set_message(format!("{tokens} tokens, {finished} samples done"));
+                self.tokens += 1;
+                if self.tokens.is_multiple_of(64) {
+                    bar.set_message(format!("{} tokens, {} samples done", self.tokens, self.finished));
                     bar.tick();
                 }
             }
-            Event::SampleFinished { .. } => finished += 1,
+            Event::SampleFinished { .. } => self.finished += 1,
             Event::DifficultyPredicted { mean_score, bin, picked } => bar.suspend(|| {
                 let score = mean_score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "none (budget < 4)".into());
                 eprintln!("predicted difficulty: bin {bin} of 5 (mean final PRM score {score}) → {picked}");
             }),
             Event::ComputeSpent { compute } => {
                 bar.set_position(compute.generations);
-                bar.set_message(format!("{} tokens, {finished} samples done, {:.2e} FLOPs", compute.tokens_generated, compute.flops));
+                bar.set_message(format!("{} tokens, {} samples done, {:.2e} FLOPs", compute.tokens_generated, self.finished, compute.flops));
             }
             _ => {}
         }
-    };
-    let started = Instant::now();
-    let drive = Drive { cancel, ..Drive::default() };
-    let result = pollster::block_on(run_solve(&models, &problem, &strategy, common.clone(), verifier, drive, &mut sink));
-    bar.finish_and_clear();
-    let result = result?;
-    let elapsed = started.elapsed().as_secs_f64();
-    if a.json {
-        let out = serde_json::json!({
-            "problem": task.display(&problem),
-            "expression": problem.expression(),
-            "level": level,
-            "backend": backend,
-            "models": models::describe(&models),
-            "model_sha256": models::hashes(&models),
-            "strategy": strategy,
-            "common": common,
-            "verifier": verifier,
-            "result": result,
-            "wall_seconds": elapsed,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        print_human(&result, elapsed);
     }
+}
+
+/// The run and its result as one JSON document, naming the weights it ran on.
+fn print_json(plan: &Plan, backend: &BackendInfo, models: &Models, result: &RunResult, elapsed: f64) -> Result<()> {
+    let out = serde_json::json!({
+        "problem": ArithmeticChain.display(&plan.problem),
+        "expression": plan.problem.expression(),
+        "level": plan.level,
+        "backend": backend,
+        "models": models::describe(models),
+        "model_sha256": models::hashes(models),
+        "strategy": plan.strategy,
+        "common": plan.common,
+        "verifier": plan.verifier,
+        "result": result,
+        "wall_seconds": elapsed,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }
 
