@@ -6,6 +6,8 @@ use crate::models::{self, Backend, ModelArgs};
 use crate::{reference, weights_dir};
 use anyhow::{Result, bail};
 use clap::Args;
+use engine::Device;
+use engine::backend::BackendInfo;
 use engine::infer::{PrmScorer, ScoreItem, Scorer, decode_throughput};
 use engine::models::Models;
 use engine::search::{Common, Knobs, NoEvents, StrategyName, Verifier};
@@ -46,6 +48,38 @@ pub struct BenchArgs {
 }
 
 pub fn bench(a: BenchArgs) -> Result<()> {
+    check_args(&a)?;
+    let (tokens, runs) = if a.quick { (16, 1) } else { (a.tokens, a.runs) };
+    let backends = backends(&a)?;
+    // The level-3 problem the page's benchmark mode uses too.
+    let prompt = ArithmeticChain.prompt_tokens(&ArithmeticChain.generate(Level::new(3)?, 0, 0));
+    let mut decode = Vec::new();
+    let mut workloads = Vec::new();
+    for backend in backends {
+        // Before the backend starts, so its peak is its own.
+        reset_peak_memory();
+        let Some((device, info)) = start_backend(backend) else { continue };
+        let m = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
+        decode.extend(measure_decode(&a, &m, &device, &info, &prompt, tokens, runs)?);
+        workloads.push(measure_workloads(&a, &m, &info, runs)?);
+    }
+    let mut report = serde_json::json!({
+        "decode": decode,
+        "workloads": workloads,
+        "model": "generator",
+        "machine": crate::host::machine(),
+        "notes": "workloads: medians after a warm-up, on the level-3 problem of the decode runs; peak_memory_bytes: the process's peak resident memory while that backend ran (VmHWM, reset before each backend; GPU memory not included)",
+    });
+    if a.reference {
+        report["reference"] = reference_section(&a, &prompt, tokens, runs, &decode)?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
+
+fn check_args(a: &BenchArgs) -> Result<()> {
     if a.batches.is_empty() || a.batches.iter().any(|&b| b == 0 || b > 1024) {
         bail!("--batches must list sizes between 1 and 1024");
     }
@@ -55,83 +89,77 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     if a.rounds == 0 || a.rounds > 20 {
         bail!("--rounds must be 1..=20");
     }
-    let (tokens, runs) = if a.quick { (16, 1) } else { (a.tokens, a.runs) };
-    let backends: Vec<Backend> = if a.backends.is_empty() {
-        vec![Backend::Cpu, Backend::Wgpu]
-    } else {
-        a.backends
-            .iter()
-            .map(|b| match b.as_str() {
-                "cpu" => Ok(Backend::Cpu),
-                "wgpu" => Ok(Backend::Wgpu),
-                other => bail!("unknown backend {other:?}: use cpu or wgpu"),
-            })
-            .collect::<Result<_>>()?
-    };
-    let task = ArithmeticChain;
-    // The level-3 problem the page's benchmark mode uses too.
-    let prompt = ArithmeticChain.prompt_tokens(&task.generate(Level::new(3)?, 0, 0));
-    let mut results = Vec::new();
-    let mut others = Vec::new();
-    for backend in backends {
-        reset_peak_memory();
-        let (device, info) = match models::init_backend(backend) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("skipping {backend:?}: {e}");
-                continue;
-            }
-        };
-        let m = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
-        let (lm, config) = &m.generator;
-        let clock = Instant::now();
-        let now = || clock.elapsed().as_secs_f64();
-        for &batch in &a.batches {
-            // Rows decode up to `tokens` tokens (fewer where a row ends its answer first).
-            let m = pollster::block_on(decode_throughput(lm, config, &device, &prompt, batch, tokens, runs, &now))?;
-            let (median, readbacks_per_step) = (m.tokens_per_second, m.readbacks_per_step);
-            if !a.json {
-                println!("{:5} batch {:4}: {:10.0} tokens/s  {readbacks_per_step:.2} read-backs per step  ({})", info.kind, batch, median, info.adapter);
-            }
-            results.push(serde_json::json!({ "backend": info.kind, "adapter": info.adapter, "batch": batch, "tokens_per_second": median, "runs": m.runs, "tokens_per_row": tokens, "readbacks_per_step": readbacks_per_step }));
-        }
-        let w = workloads(&m, runs)?;
-        let peak = peak_memory_bytes();
-        if !a.json {
-            println!(
-                "{:5} PRM scoring: {:.0} tokens/s; best-of-64: {:.2} s; beam search (budget 64, M=4): {:.2} s; peak memory {}",
-                info.kind,
-                w.prm_tokens_per_second,
-                w.best_of_64_seconds,
-                w.beam_64_seconds,
-                peak.map(|b| format!("{:.0} MiB", b as f64 / 1048576.0)).unwrap_or_else(|| "unknown".into())
-            );
-        }
-        others.push(serde_json::json!({
-            "backend": info.kind,
-            "adapter": info.adapter,
-            "prm_tokens_per_second": w.prm_tokens_per_second,
-            "prm_items": PRM_ITEMS,
-            "best_of_64_seconds": w.best_of_64_seconds,
-            "beam_64_seconds": w.beam_64_seconds,
-            "runs": runs,
-            "peak_memory_bytes": peak,
-        }));
-    }
-    let mut report = serde_json::json!({
-        "decode": results,
-        "workloads": others,
-        "model": "generator",
-        "machine": crate::host::machine(),
-        "notes": "workloads: medians after a warm-up, on the level-3 problem of the decode runs; peak_memory_bytes: the process's peak resident memory while that backend ran (VmHWM, reset before each backend; GPU memory not included)",
-    });
-    if a.reference {
-        report["reference"] = reference_section(&a, &prompt, tokens, runs, &results)?;
-    }
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    }
     Ok(())
+}
+
+/// The backends `--backends` names (default: cpu, then wgpu).
+fn backends(a: &BenchArgs) -> Result<Vec<Backend>> {
+    if a.backends.is_empty() {
+        return Ok(vec![Backend::Cpu, Backend::Wgpu]);
+    }
+    a.backends
+        .iter()
+        .map(|b| match b.as_str() {
+            "cpu" => Ok(Backend::Cpu),
+            "wgpu" => Ok(Backend::Wgpu),
+            other => bail!("unknown backend {other:?}: use cpu or wgpu"),
+        })
+        .collect()
+}
+
+/// The backend's device, or `None` (said on stderr) where this machine lacks it.
+fn start_backend(backend: Backend) -> Option<(Device, BackendInfo)> {
+    match models::init_backend(backend) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            eprintln!("skipping {backend:?}: {e}");
+            None
+        }
+    }
+}
+
+/// The generator's decode throughput at each `--batches` size: one JSON row each.
+fn measure_decode(a: &BenchArgs, m: &Models, device: &Device, info: &BackendInfo, prompt: &[Token], tokens: usize, runs: usize) -> Result<Vec<serde_json::Value>> {
+    let (lm, config) = &m.generator;
+    let clock = Instant::now();
+    let now = || clock.elapsed().as_secs_f64();
+    let mut rows = Vec::new();
+    for &batch in &a.batches {
+        // Rows decode up to `tokens` tokens (fewer where a row ends its answer first).
+        let t = pollster::block_on(decode_throughput(lm, config, device, prompt, batch, tokens, runs, &now))?;
+        let (median, readbacks_per_step) = (t.tokens_per_second, t.readbacks_per_step);
+        if !a.json {
+            println!("{:5} batch {:4}: {:10.0} tokens/s  {readbacks_per_step:.2} read-backs per step  ({})", info.kind, batch, median, info.adapter);
+        }
+        rows.push(serde_json::json!({ "backend": info.kind, "adapter": info.adapter, "batch": batch, "tokens_per_second": median, "runs": t.runs, "tokens_per_row": tokens, "readbacks_per_step": readbacks_per_step }));
+    }
+    Ok(rows)
+}
+
+/// The PRM and search workloads and the backend's peak memory so far: one JSON row.
+fn measure_workloads(a: &BenchArgs, m: &Models, info: &BackendInfo, runs: usize) -> Result<serde_json::Value> {
+    let w = workloads(m, runs)?;
+    let peak = peak_memory_bytes();
+    if !a.json {
+        println!(
+            "{:5} PRM scoring: {:.0} tokens/s; best-of-64: {:.2} s; beam search (budget 64, M=4): {:.2} s; peak memory {}",
+            info.kind,
+            w.prm_tokens_per_second,
+            w.best_of_64_seconds,
+            w.beam_64_seconds,
+            peak.map(|b| format!("{:.0} MiB", b as f64 / 1048576.0)).unwrap_or_else(|| "unknown".into())
+        );
+    }
+    Ok(serde_json::json!({
+        "backend": info.kind,
+        "adapter": info.adapter,
+        "prm_tokens_per_second": w.prm_tokens_per_second,
+        "prm_items": PRM_ITEMS,
+        "best_of_64_seconds": w.best_of_64_seconds,
+        "beam_64_seconds": w.beam_64_seconds,
+        "runs": runs,
+        "peak_memory_bytes": peak,
+    }))
 }
 
 /// The PyTorch reference on the same batches: its logits checked against the engine's, its
