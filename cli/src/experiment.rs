@@ -4,20 +4,27 @@
 //! and its figures (SVG).
 
 use crate::models::{self, Backend};
-use crate::{figures, weights_dir};
 use crate::progress::Bars;
+use crate::{figures, weights_dir};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use engine::Device;
+use engine::backend::BackendInfo;
 use engine::eval::EvalProgress;
 use engine::infer::CancelToken;
 use engine::model::weights::{Manifest, Role};
-use engine::models::ModelSource;
+use engine::model::{LanguageModel, ModelConfig};
+use engine::models::{ModelSource, Models};
+use engine::search::SearchError;
 use engine::study::report::Allowed;
 use engine::study::{self, ModelFacts, ProblemPool, SearchJob, StudyConfig};
+use engine::task::{ChainProblem, Level};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -64,19 +71,36 @@ enum Entry {
     Elapsed { seconds: f64 },
 }
 
-struct Journal {
-    file: Option<std::fs::File>,
-}
-
-impl Journal {
-    fn append(&mut self, entry: &Entry) -> Result<()> {
-        if let Some(f) = &mut self.file {
-            serde_json::to_writer(&mut *f, entry)?;
-            f.write_all(b"\n")?;
-            f.flush()?;
-        }
-        Ok(())
+pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
+    let config = load_config(&a)?;
+    if a.print_config {
+        println!("{}", serde_json::to_string_pretty(&config)?);
+        return Ok(());
     }
+    let out = out_folder(&a);
+    let threads = thread_count(&a);
+    let started = Instant::now();
+    let lab = load_lab(&a)?;
+    let problems = config.problems();
+    let log = Log { quiet: a.json };
+    log.say(describe_run(&config, problems.len(), threads, &lab.info));
+    let (mut journal, resumed) = open_journal(out.as_deref(), &config, &lab, &log)?;
+    let ex = Experiment { config: &config, test_set: problems.iter().map(|(_, p)| p.clone()).collect(), problems: &problems, lab: &lab, threads, cancel: &cancel };
+    let mut bars = Progress((!a.json).then(Bars::new));
+    let pools = pools(&ex, resumed.pools, &mut journal, &mut bars)?;
+    let large_greedy = large_greedy(&ex, resumed.large_greedy, &mut journal, &mut bars)?;
+    let searched = searched_problems(&pools, &config);
+    let mut results = resumed.results;
+    let failure = run_searches(&ex, &searched, &mut results, &mut journal, &mut bars);
+    drop(bars);
+    let session_seconds = started.elapsed().as_secs_f64();
+    journal.append(&Entry::Elapsed { seconds: session_seconds })?;
+    if let Some(e) = failure {
+        return Err(with_resume_hint(e, out.as_deref()));
+    }
+    let mut report = study::analyse(&config, &problems, &pools, &searched, &results, large_greedy.as_deref(), facts(&lab.manifest));
+    report.run = run_record(&lab, threads, resumed.earlier_seconds + session_seconds);
+    publish(&report, out.as_deref(), a.json, &log)
 }
 
 fn load_config(a: &ExperimentArgs) -> Result<StudyConfig> {
@@ -92,6 +116,70 @@ fn load_config(a: &ExperimentArgs) -> Result<StudyConfig> {
     Ok(config)
 }
 
+/// `--out`, else results/study for the full preset (the quick and configured runs write
+/// files only where told).
+fn out_folder(a: &ExperimentArgs) -> Option<PathBuf> {
+    a.out.clone().or_else(|| (!a.quick && a.config.is_none()).then(|| PathBuf::from("results/study")))
+}
+
+fn thread_count(a: &ExperimentArgs) -> usize {
+    a.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+/// Lines about the run on stderr, none under `--json` (whose report is the output).
+struct Log {
+    quiet: bool,
+}
+
+impl Log {
+    fn say(&self, text: String) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+}
+
+/// The progress bars, or none under `--json`.
+struct Progress(Option<Bars>);
+
+impl EvalProgress for Progress {
+    fn phase(&mut self, label: &str, total: u64) {
+        if let Some(b) = &mut self.0 {
+            b.phase(label, total);
+        }
+    }
+    fn done(&mut self, done: u64) {
+        if let Some(b) = &mut self.0 {
+            b.done(done);
+        }
+    }
+}
+
+/// The trained models, loaded once for every phase, and what the journal and report say of them.
+struct Lab {
+    device: Device,
+    info: BackendInfo,
+    loaded: Models,
+    manifest: Manifest,
+    /// Each weights file's sha256: a journal of other weights is resumed only in part.
+    hashes: serde_json::Value,
+    /// The larger model and its shape, for the FLOPs-matched comparison.
+    large: Option<(LanguageModel, ModelConfig)>,
+}
+
+fn load_lab(a: &ExperimentArgs) -> Result<Lab> {
+    let (device, info) = models::init_backend(a.backend)?;
+    if !weights_dir::has_manifest(&a.models) {
+        bail!("no manifest.json in {}: the experiment needs the trained models (ponder train all)", a.models.display());
+    }
+    let loaded = weights_dir::load_models(&a.models, 0, &device)?;
+    let ModelSource::Trained(manifest) = &loaded.source else { bail!("the experiment needs trained models") };
+    let manifest = manifest.clone();
+    let hashes = models::hashes(&loaded);
+    let large = weights_dir::listed_language_model(&a.models, &manifest, Role::Large, &device)?;
+    Ok(Lab { device, info, loaded, manifest, hashes, large })
+}
+
 fn facts(manifest: &Manifest) -> Option<ModelFacts> {
     let tokens = |role: Role| manifest.models.get(&role)?.training.as_ref()?.get("tokens")?.as_u64();
     Some(ModelFacts {
@@ -102,182 +190,188 @@ fn facts(manifest: &Manifest) -> Option<ModelFacts> {
     })
 }
 
-pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
-    let config = load_config(&a)?;
-    if a.print_config {
-        println!("{}", serde_json::to_string_pretty(&config)?);
-        return Ok(());
-    }
-    let out = a.out.clone().or_else(|| (!a.quick && a.config.is_none()).then(|| PathBuf::from("results/study")));
-    let threads = a.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let started = Instant::now();
-    let (device, info) = models::init_backend(a.backend)?;
-    if !weights_dir::has_manifest(&a.models) {
-        bail!("no manifest.json in {}: the experiment needs the trained models (ponder train all)", a.models.display());
-    }
-    let loaded = weights_dir::load_models(&a.models, 0, &device)?;
-    let ModelSource::Trained(manifest) = &loaded.source else { bail!("the experiment needs trained models") };
-    let manifest = manifest.clone();
-    let hashes = models::hashes(&loaded);
-    let large = weights_dir::listed_language_model(&a.models, &manifest, Role::Large, &device)?;
-    let problems = config.problems();
-    // The problems without their levels, as the decoding functions take them.
-    let test_set: Vec<_> = problems.iter().map(|(_, p)| p.clone()).collect();
-    let log = |text: String| {
-        if !a.json {
-            eprintln!("{text}");
-        }
-    };
-    log(format!(
+fn describe_run(config: &StudyConfig, problems: usize, threads: usize, info: &BackendInfo) -> String {
+    format!(
         "experiment: {} problems, {} samples each, budgets {:?}, {} seed(s), {} searched problems per bin; on {} with {threads} thread(s)",
-        problems.len(),
+        problems,
         config.oracle_samples,
         config.budgets,
         config.seeds.len(),
         config.search_problems_per_bin,
         info.adapter
-    ));
+    )
+}
 
-    // The journal: resume what it holds when it belongs to this configuration and weights.
-    let mut pools: Option<Vec<ProblemPool>> = None;
-    let mut large_greedy: Option<Vec<bool>> = None;
-    let mut results: Vec<(SearchJob, bool)> = Vec::new();
-    let mut earlier_seconds = 0.0;
-    let mut journal = Journal { file: None };
-    if let Some(dir) = &out {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let path = journal_path(dir);
-        let header = Entry::Header { config: config.clone(), models: hashes.clone() };
-        let mut resumed = false;
-        if path.exists() {
-            let lines: Vec<String> = std::io::BufReader::new(std::fs::File::open(&path)?).lines().collect::<Result<_, _>>()?;
-            let old_models = match lines.first().and_then(|l| serde_json::from_str::<Entry>(l).ok()) {
-                Some(Entry::Header { config: c, models }) if c == config => Some(models),
-                _ => None,
-            };
-            if let Some(old_models) = old_models {
-                // Weights retrained since: only what used them runs again.
-                let changed = |role: Role| {
-                    manifest.models.get(&role).is_none_or(|e| old_models.get(&e.file) != hashes.get(&e.file))
-                };
-                let kept_before = lines.len();
-                let mut kept: Vec<&String> = Vec::new();
-                // A line cut short by a kill is dropped; everything before it is kept.
-                for line in &lines[1..] {
-                    let keep = match serde_json::from_str::<Entry>(line) {
-                        Ok(Entry::Pools(p)) if !changed(Role::Generator) && !changed(Role::Prm) => {
-                            pools = Some(p);
-                            true
-                        }
-                        Ok(Entry::LargeGreedy(g)) if !changed(Role::Large) => {
-                            large_greedy = Some(g);
-                            true
-                        }
-                        Ok(Entry::Search { config: c, budget, seed, problem, correct })
-                            if config.configs.get(c).is_some_and(|sc| search_roles(sc).iter().all(|&r| !changed(r))) =>
-                        {
-                            results.push((SearchJob { config: c, budget, seed, problem }, correct));
-                            true
-                        }
-                        Ok(Entry::Elapsed { seconds }) => {
-                            earlier_seconds += seconds;
-                            true
-                        }
-                        _ => false,
-                    };
-                    if keep {
-                        kept.push(line);
-                    }
-                }
-                if kept.len() + 1 < kept_before {
-                    // Rewrite the journal under the new weights' header with what still holds.
-                    let tmp = path.with_extension("jsonl.tmp");
-                    let mut text = serde_json::to_string(&header)? + "\n";
-                    for line in &kept {
-                        text.push_str(line);
-                        text.push('\n');
-                    }
-                    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-                    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-                    log(format!("{}: {} entries used weights retrained since and run again", path.display(), kept_before - 1 - kept.len()));
-                }
-                resumed = true;
-                log(format!("resuming {}: {} search runs already done", path.display(), results.len()));
-            } else {
-                log(format!("{} belongs to another configuration: starting afresh", path.display()));
+/// What every phase of the run reads.
+struct Experiment<'a> {
+    config: &'a StudyConfig,
+    problems: &'a [(Level, ChainProblem)],
+    /// The problems without their levels, as the decoding functions take them.
+    test_set: Vec<ChainProblem>,
+    lab: &'a Lab,
+    threads: usize,
+    cancel: &'a CancelToken,
+}
+
+/// What an earlier session of the same run left in the journal.
+#[derive(Default)]
+struct Resumed {
+    pools: Option<Vec<ProblemPool>>,
+    large_greedy: Option<Vec<bool>>,
+    results: Vec<(SearchJob, bool)>,
+    earlier_seconds: f64,
+}
+
+impl Resumed {
+    /// Takes in one journal line; whether it still holds (it parses, and the weights it used
+    /// did not change).
+    fn take(&mut self, line: &str, config: &StudyConfig, changed: &dyn Fn(Role) -> bool) -> bool {
+        match serde_json::from_str::<Entry>(line) {
+            Ok(Entry::Pools(p)) if !changed(Role::Generator) && !changed(Role::Prm) => {
+                self.pools = Some(p);
+                true
             }
+            Ok(Entry::LargeGreedy(g)) if !changed(Role::Large) => {
+                self.large_greedy = Some(g);
+                true
+            }
+            Ok(Entry::Search { config: c, budget, seed, problem, correct })
+                if config.configs.get(c).is_some_and(|sc| search_roles(sc).iter().all(|&r| !changed(r))) =>
+            {
+                self.results.push((SearchJob { config: c, budget, seed, problem }, correct));
+                true
+            }
+            Ok(Entry::Elapsed { seconds }) => {
+                self.earlier_seconds += seconds;
+                true
+            }
+            _ => false,
         }
-        let mut file = std::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(&path)?;
-        if !resumed {
-            serde_json::to_writer(&mut file, &header)?;
+    }
+}
+
+struct Journal {
+    file: Option<std::fs::File>,
+}
+
+impl Journal {
+    /// Appends to what an earlier session wrote (`resume`), or starts afresh under `header`.
+    fn open(path: &Path, resume: bool, header: &Entry) -> Result<Self> {
+        let mut file = std::fs::OpenOptions::new().create(true).append(resume).write(true).truncate(!resume).open(path)?;
+        if !resume {
+            serde_json::to_writer(&mut file, header)?;
             file.write_all(b"\n")?;
         }
-        journal.file = Some(file);
+        Ok(Journal { file: Some(file) })
     }
-    let mut bars = if a.json { None } else { Some(Bars::new()) };
-    let mut phase = |label: &str, total: usize| {
-        if let Some(b) = &mut bars {
-            b.phase(label, total as u64);
-        }
-    };
 
-    let pools = match pools {
-        Some(p) if p.len() == problems.len() => p,
+    fn append(&mut self, entry: &Entry) -> Result<()> {
+        if let Some(f) = &mut self.file {
+            serde_json::to_writer(&mut *f, entry)?;
+            f.write_all(b"\n")?;
+            f.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// The journal beside `out` (none without `out`), and what it holds when it belongs to this
+/// configuration and weights.
+fn open_journal(out: Option<&Path>, config: &StudyConfig, lab: &Lab, log: &Log) -> Result<(Journal, Resumed)> {
+    let Some(dir) = out else { return Ok((Journal { file: None }, Resumed::default())) };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = journal_path(dir);
+    let header = Entry::Header { config: config.clone(), models: lab.hashes.clone() };
+    let resumed = if path.exists() { resume(&path, &header, config, lab, log)? } else { None };
+    let journal = Journal::open(&path, resumed.is_some(), &header)?;
+    Ok((journal, resumed.unwrap_or_default()))
+}
+
+/// What the journal at `path` holds, or `None` when it belongs to another configuration.
+/// Entries that used weights retrained since are left out, and the journal rewritten without them.
+fn resume(path: &Path, header: &Entry, config: &StudyConfig, lab: &Lab, log: &Log) -> Result<Option<Resumed>> {
+    let lines: Vec<String> = std::io::BufReader::new(std::fs::File::open(path)?).lines().collect::<Result<_, _>>()?;
+    let old_models = match lines.first().and_then(|l| serde_json::from_str::<Entry>(l).ok()) {
+        Some(Entry::Header { config: c, models }) if c == *config => models,
         _ => {
-            phase("pools: sampling and scoring", problems.len() * config.oracle_samples);
-            let p = sample_pools_in_parallel(&loaded, &test_set, config.oracle_samples, threads, &cancel, &mut |d| {
-                if let Some(b) = &mut bars {
-                    b.done(d as u64)
-                }
-            })?;
-            journal.append(&Entry::Pools(p.clone()))?;
-            p
+            log.say(format!("{} belongs to another configuration: starting afresh", path.display()));
+            return Ok(None);
         }
     };
-    let large_greedy = match (&large, large_greedy) {
-        (Some(_), Some(g)) if g.len() == problems.len() => Some(g),
-        (Some((model, lconfig)), _) => {
-            if let Some(b) = &mut bars {
-                b.phase("larger model: greedy", problems.len() as u64);
-            }
-            let g = pollster::block_on(study::greedy_correct(model, lconfig, &test_set, &device, &cancel, &mut |d| {
-                if let Some(b) = &mut bars {
-                    b.done(d as u64)
-                }
-            }))?;
-            journal.append(&Entry::LargeGreedy(g.clone()))?;
-            Some(g)
-        }
-        (None, _) => None,
-    };
-
-    // Search runs, on `threads` threads; each result is journalled as it arrives.
-    let pass: Vec<f64> = pools.iter().map(|p| p.pass_at_1()).collect();
-    let searched = study::pick_search_problems(&study::quantile_bins(&pass), &pass, config.search_problems_per_bin);
-    let done: std::collections::HashSet<SearchJob> = results.iter().map(|(j, _)| *j).collect();
-    let jobs: Vec<SearchJob> = config.search_jobs(&searched).into_iter().filter(|j| !done.contains(j)).collect();
-    if let Some(b) = &mut bars {
-        b.phase("searches", (jobs.len() + results.len()) as u64);
-        b.done(results.len() as u64);
+    // Weights retrained since: only what used them runs again.
+    let changed = |role: Role| lab.manifest.models.get(&role).is_none_or(|e| old_models.get(&e.file) != lab.hashes.get(&e.file));
+    let mut resumed = Resumed::default();
+    // A line cut short by a kill is dropped; everything before it is kept.
+    let kept: Vec<&String> = lines[1..].iter().filter(|line| resumed.take(line, config, &changed)).collect();
+    if kept.len() + 1 < lines.len() {
+        rewrite_journal(path, header, &kept)?;
+        log.say(format!("{}: {} entries used weights retrained since and run again", path.display(), lines.len() - 1 - kept.len()));
     }
+    log.say(format!("resuming {}: {} search runs already done", path.display(), resumed.results.len()));
+    Ok(Some(resumed))
+}
+
+/// The journal under the new weights' header, with the entries that still hold.
+fn rewrite_journal(path: &Path, header: &Entry, kept: &[&String]) -> Result<()> {
+    let tmp = path.with_extension("jsonl.tmp");
+    let mut text = serde_json::to_string(header)? + "\n";
+    for line in kept {
+        text.push_str(line);
+        text.push('\n');
+    }
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Every problem's pool of scored samples: the journal's, or sampled now and journalled.
+fn pools(ex: &Experiment, resumed: Option<Vec<ProblemPool>>, journal: &mut Journal, bars: &mut Progress) -> Result<Vec<ProblemPool>> {
+    if let Some(p) = resumed
+        && p.len() == ex.problems.len()
+    {
+        return Ok(p);
+    }
+    bars.phase("pools: sampling and scoring", (ex.problems.len() * ex.config.oracle_samples) as u64);
+    let p = sample_pools_in_parallel(&ex.lab.loaded, &ex.test_set, ex.config.oracle_samples, ex.threads, ex.cancel, &mut |d| bars.done(d as u64))?;
+    journal.append(&Entry::Pools(p.clone()))?;
+    Ok(p)
+}
+
+/// Whether the larger model's greedy answer is right, per problem (when there is a larger
+/// model): the journal's, or decoded now and journalled.
+fn large_greedy(ex: &Experiment, resumed: Option<Vec<bool>>, journal: &mut Journal, bars: &mut Progress) -> Result<Option<Vec<bool>>> {
+    let Some((model, config)) = &ex.lab.large else { return Ok(None) };
+    if let Some(g) = resumed
+        && g.len() == ex.problems.len()
+    {
+        return Ok(Some(g));
+    }
+    bars.phase("larger model: greedy", ex.problems.len() as u64);
+    let g = pollster::block_on(study::greedy_correct(model, config, &ex.test_set, &ex.lab.device, ex.cancel, &mut |d| bars.done(d as u64)))?;
+    journal.append(&Entry::LargeGreedy(g.clone()))?;
+    Ok(Some(g))
+}
+
+/// The problems the searches run on: so many per oracle difficulty bin (pass@1 quantiles).
+fn searched_problems(pools: &[ProblemPool], config: &StudyConfig) -> Vec<usize> {
+    let pass: Vec<f64> = pools.iter().map(|p| p.pass_at_1()).collect();
+    study::pick_search_problems(&study::quantile_bins(&pass), &pass, config.search_problems_per_bin)
+}
+
+/// Runs the search jobs not yet in `results` on the experiment's threads, journalling each
+/// result as it arrives. The first failure cancels the rest and is returned.
+fn run_searches(ex: &Experiment, searched: &[usize], results: &mut Vec<(SearchJob, bool)>, journal: &mut Journal, bars: &mut Progress) -> Option<anyhow::Error> {
+    let done: HashSet<SearchJob> = results.iter().map(|(j, _)| *j).collect();
+    let jobs: Vec<SearchJob> = ex.config.search_jobs(searched).into_iter().filter(|j| !done.contains(j)).collect();
+    bars.phase("searches", (jobs.len() + results.len()) as u64);
+    bars.done(results.len() as u64);
     let next = AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = mpsc::channel();
     let mut failure = None;
     std::thread::scope(|scope| {
-        for _ in 0..threads.min(jobs.len().max(1)) {
-            let tx = tx.clone();
-            let (jobs, next, loaded, config, problems, cancel) = (&jobs, &next, &loaded, &config, &problems, &cancel);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let r = pollster::block_on(study::run_job(loaded, &config.configs[job.config], job, &problems[job.problem].1, cancel));
-                    let stop = r.is_err();
-                    if tx.send(r.map(|c| (*job, c))).is_err() || stop {
-                        break;
-                    }
-                }
-            });
+        for _ in 0..ex.threads.min(jobs.len().max(1)) {
+            let (tx, jobs, next) = (tx.clone(), &jobs, &next);
+            scope.spawn(move || search_worker(ex, jobs, next, tx));
         }
         drop(tx);
         for r in rx {
@@ -285,50 +379,67 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
                 Ok((job, correct)) => {
                     if let Err(e) = journal.append(&Entry::Search { config: job.config, budget: job.budget, seed: job.seed, problem: job.problem, correct }) {
                         failure.get_or_insert(e);
-                        cancel.cancel();
+                        ex.cancel.cancel();
                     }
                     results.push((job, correct));
-                    if let Some(b) = &mut bars {
-                        b.done(results.len() as u64);
-                    }
+                    bars.done(results.len() as u64);
                 }
                 Err(e) => {
                     failure.get_or_insert(e.into());
-                    cancel.cancel();
+                    ex.cancel.cancel();
                 }
             }
         }
     });
-    drop(bars);
-    let session_seconds = started.elapsed().as_secs_f64();
-    journal.append(&Entry::Elapsed { seconds: session_seconds })?;
-    if let Some(e) = failure {
-        if let Some(dir) = &out {
-            return Err(e.context(format!("the finished runs are journalled in {}: run the same command again to resume", dir.display())));
-        }
-        return Err(e);
-    }
+    failure
+}
 
-    let mut report = study::analyse(&config, &problems, &pools, &searched, &results, large_greedy.as_deref(), facts(&manifest));
-    report.run = serde_json::json!({
-        "backend": info,
+/// One search thread: runs the next job not taken until none is left, or one fails.
+fn search_worker(ex: &Experiment, jobs: &[SearchJob], next: &AtomicUsize, tx: mpsc::Sender<Result<(SearchJob, bool), SearchError>>) {
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(job) = jobs.get(i) else { break };
+        let r = pollster::block_on(study::run_job(&ex.lab.loaded, &ex.config.configs[job.config], job, &ex.problems[job.problem].1, ex.cancel));
+        let stop = r.is_err();
+        if tx.send(r.map(|c| (*job, c))).is_err() || stop {
+            break;
+        }
+    }
+}
+
+/// A failed run's error, saying where its finished runs wait to be resumed.
+fn with_resume_hint(e: anyhow::Error, out: Option<&Path>) -> anyhow::Error {
+    match out {
+        Some(dir) => e.context(format!("the finished runs are journalled in {}: run the same command again to resume", dir.display())),
+        None => e,
+    }
+}
+
+/// How the report was made: backend, machine, threads, seconds, weights and command.
+fn run_record(lab: &Lab, threads: usize, seconds: f64) -> serde_json::Value {
+    serde_json::json!({
+        "backend": lab.info,
         "machine": crate::host::machine(),
         "threads": threads,
         // Every session's wall time, summed over a resumed run's sessions.
-        "seconds": earlier_seconds + session_seconds,
+        "seconds": seconds,
         "ponder_version": env!("CARGO_PKG_VERSION"),
-        "model_sha256": hashes,
+        "model_sha256": lab.hashes,
         "command": std::env::args().collect::<Vec<_>>().join(" "),
-    });
-    let json = serde_json::to_string_pretty(&report)?;
-    if let Some(dir) = &out {
-        write_outputs(dir, &report, &json)?;
-        log(format!("wrote {} and its figures", dir.join("report.json").display()));
+    })
+}
+
+/// The report written to `out` (with its figures and policy) and printed: as JSON, or a summary.
+fn publish(report: &study::StudyReport, out: Option<&Path>, json: bool, log: &Log) -> Result<()> {
+    let text = serde_json::to_string_pretty(report)?;
+    if let Some(dir) = out {
+        write_outputs(dir, report, &text)?;
+        log.say(format!("wrote {} and its figures", dir.join("report.json").display()));
     }
-    if a.json {
-        println!("{json}");
+    if json {
+        println!("{text}");
     } else {
-        print_summary(&report);
+        print_summary(report);
     }
     Ok(())
 }
@@ -336,8 +447,8 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
 /// The pools of `problems`, in `threads` contiguous slices decoded side by side (the seeds
 /// follow each problem's index, so the pools do not depend on the thread count).
 fn sample_pools_in_parallel(
-    models: &engine::models::Models,
-    problems: &[engine::task::ChainProblem],
+    models: &Models,
+    problems: &[ChainProblem],
     per_problem: usize,
     threads: usize,
     cancel: &CancelToken,
