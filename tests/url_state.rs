@@ -1,11 +1,15 @@
-//! Property tests of the web app's URL-state parser (`app/src/config.rs`). That module is plain
-//! Rust over the engine's types, so it is compiled here, natively, by path: building the app
-//! crate itself for the host would rebuild burn with the app's feature set.
+//! Property tests of the web app's URL-state parser (`app/src/state/config.rs`). That module and
+//! the settings it reads into (`app/src/settings.rs`) are plain Rust over the engine's types, so
+//! they are compiled here, natively, by path: building the app crate itself for the host would
+//! rebuild burn with the app's feature set.
 //! `PONDER_PROPTEST_CASES` sets the cases per property (2,000 by default; `scripts/fuzz.sh`
 //! runs 100,000).
 
 #[allow(dead_code)]
-#[path = "../app/src/config.rs"]
+#[path = "../app/src/settings.rs"]
+mod settings;
+#[allow(dead_code)]
+#[path = "../app/src/state/config.rs"]
 mod config;
 
 use config::{BUDGETS, Config, LANE_KEYS, MAX_QUERY};
@@ -20,14 +24,15 @@ fn cases() -> u32 {
 fn in_range(c: &Config) -> Result<(), TestCaseError> {
     prop_assert!((1..=5).contains(&c.level));
     prop_assert!(c.index < 1_000_000);
-    prop_assert!(BUDGETS.contains(&c.budget));
-    prop_assert!(c.chains >= 1 && c.chains <= c.budget && BUDGETS.contains(&c.chains));
-    prop_assert!((0.0..=2.0).contains(&c.temperature));
-    prop_assert!(c.seed <= u32::MAX as u64);
-    prop_assert!((1..=16).contains(&c.width));
-    prop_assert!((1..=8).contains(&c.lookahead));
-    prop_assert!((1..=20).contains(&c.sweep_problems));
-    prop_assert!(BUDGETS.contains(&c.sweep_max_budget) && c.sweep_max_budget <= 64);
+    let (knobs, common) = (&c.settings.knobs, &c.settings.common);
+    prop_assert!(BUDGETS.contains(&knobs.budget));
+    prop_assert!(knobs.chains >= 1 && knobs.chains <= knobs.budget && BUDGETS.contains(&knobs.chains));
+    prop_assert!((0.0..=2.0).contains(&common.temperature));
+    prop_assert!(common.seed <= u32::MAX as u64);
+    prop_assert!((1..=16).contains(&knobs.width));
+    prop_assert!((1..=8).contains(&knobs.lookahead));
+    prop_assert!((1..=20).contains(&c.sweep.problems));
+    prop_assert!(BUDGETS.contains(&c.sweep.max_budget) && c.sweep.max_budget <= 64);
     if let Some(p) = &c.problem {
         prop_assert!(!p.trim().is_empty() && p.chars().count() <= 80);
     }
@@ -89,13 +94,20 @@ proptest! {
     ) {
         let budget = BUDGETS[budget_i];
         let mut c = Config {
-            level, index, budget, chains: BUDGETS[chains_i].min(budget), temperature: temp_milli as f32 / 1000.0, seed, width,
-            lookahead: k, sweep_problems, sweep_max_budget: BUDGETS[sweep_budget_i],
-            selection: ["majority", "weighted", "max"][sel].parse().unwrap(),
-            aggregation: ["last", "min", "product"][agg].parse().unwrap(),
+            level, index,
+            settings: settings::Settings {
+                knobs: engine::search::Knobs { budget, chains: BUDGETS[chains_i].min(budget), width, lookahead: k, ..engine::search::Knobs::default() },
+                common: engine::search::Common {
+                    temperature: temp_milli as f32 / 1000.0, seed,
+                    selection: ["majority", "weighted", "max"][sel].parse().unwrap(),
+                    aggregation: ["last", "min", "product"][agg].parse().unwrap(),
+                },
+                ..settings::Settings::default()
+            },
+            sweep: settings::SweepSize { problems: sweep_problems, max_budget: BUDGETS[sweep_budget_i] },
             ..Config::default()
         };
-        if oracle { c.verifier = engine::search::Verifier::Oracle; }
+        if oracle { c.settings.verifier = engine::search::Verifier::Oracle; }
         c.view = [config::View::Arena, config::View::Sweep, config::View::Bench, config::View::Study][view];
         if lanes.iter().any(|&on| on) { c.lanes = lanes; }
         c.problem = problem.filter(|p| !p.trim().is_empty()).map(|p| p.trim().to_string());

@@ -1,22 +1,26 @@
 //! Messages between the page and the engine worker. The models run in a dedicated worker so
 //! the page never waits on a decode step: Stop ends the worker at once and starts a fresh one.
 
-use engine::search::Event;
+use crate::settings::{BackendPref, Settings, SweepSize};
+use engine::search::{Event, StrategyName};
 use engine::task::ChainProblem;
 use serde::{Deserialize, Serialize};
+
+/// Where the page serves the weights, relative to itself (messages about them name files by it).
+pub const MODELS_DIR: &str = "models/";
 
 /// From the page to the worker (as JSON; model files travel beside it as bytes).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Start the backend the link asks for and build the models: from `manifest` and the
     /// files sent with this message, or random ones when no manifest is shipped.
-    Init { query: String, manifest: Option<String> },
-    /// Run the arena's lanes on `problem` with the configuration in `query`.
-    Run { generation: u64, query: String, problem: ChainProblem },
-    /// Run the sweep with the configuration in `query`.
-    Sweep { generation: u64, query: String },
+    Init { backend: BackendPref, manifest: Option<String> },
+    /// Run the arena's lanes (each named by its strategy) on `problem`, side by side.
+    Run { generation: u64, settings: Settings, lanes: Vec<StrategyName>, problem: ChainProblem },
+    /// Run the sweep: every series at every budget of `sweep` on its held-out problems.
+    Sweep { generation: u64, settings: Settings, sweep: SweepSize },
     /// Measure decode throughput and a best-of-64 run on this backend (the `?bench` mode).
-    Bench { generation: u64, query: String },
+    Bench { generation: u64, settings: Settings },
     /// Re-run one cell of the shipped study at `budget`: each group's configuration on each of
     /// its problems (typed expressions) with each seed, on the trained PRM.
     StudyCell { generation: u64, budget: usize, seeds: Vec<u64>, groups: Vec<StudyGroup> },
@@ -45,7 +49,8 @@ pub enum FromWorker {
     Failed { message: String },
     /// The engine panicked; its wasm cannot go on, and the page restarts it.
     Crashed { message: String },
-    Lane { generation: u64, lane: usize, update: LaneUpdate },
+    /// News of the arena lane that runs `lane`.
+    Lane { generation: u64, lane: StrategyName, update: LaneUpdate },
     SweepCell { generation: u64, level: u8, series: usize, budget: usize, right: bool },
     SweepEnded { generation: u64, message: String },
     BenchRow { generation: u64, row: BenchRow },

@@ -3,8 +3,8 @@
 //! claims, the difficulty bins, every sweep cell per bin and budget, compute-optimal scaling
 //! and the FLOPs-matched comparison. Any sweep cell can be re-run live in this page's engine.
 
-use crate::Status;
-use crate::job::Job;
+use crate::state::Status;
+use crate::state::job::Job;
 use crate::protocol::{StudyGroup, ToWorker};
 use engine::search::compute_optimal::Policy;
 use engine::study::StudyReport;
@@ -78,16 +78,15 @@ impl StudyRun {
             })
             .collect();
         let problems: usize = groups.iter().map(|g| g.problems.len()).sum();
-        let generation = self.rerun.begin(Rerun {
+        let rerun = Rerun {
             label: format!("{what} at N={budget} ({problems} problems × {} seeds)", config.seeds.len()),
             shipped,
             total: problems * config.seeds.len(),
             ..Rerun::default()
-        });
-        let msg = ToWorker::StudyCell { generation, budget, seeds: config.seeds.clone(), groups };
-        if let Err(e) = crate::host::post(&msg) {
-            self.rerun.end(generation, e);
-        }
+        };
+        let seeds = config.seeds.clone();
+        // The view shows why, when the message cannot be sent.
+        let _ = self.rerun.send(rerun, |generation| ToWorker::StudyCell { generation, budget, seeds, groups });
     }
 
     /// The compute-optimal picks of `curve` at budget index `i` in `bin` (0: each bin's own).

@@ -1,4 +1,4 @@
-//! Small browser helpers.
+//! Small browser helpers, for the page and the engine worker alike.
 
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
@@ -22,21 +22,4 @@ pub fn now_ms() -> f64 {
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
         .map(|p| p.now())
         .unwrap_or(0.0)
-}
-
-/// A FLOPs count in a short human form (1.2 GFLOP).
-pub fn flops(f: f64) -> String {
-    let units = [(1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")];
-    for (scale, unit) in units {
-        if f >= scale {
-            return format!("{:.2} {unit}", f / scale);
-        }
-    }
-    format!("{f:.0} FLOP")
-}
-
-/// A background color for a verifier score in 0..1: red (0) through yellow to green (1).
-pub fn score_color(score: f32) -> String {
-    let s = score.clamp(0.0, 1.0);
-    format!("hsl({:.0}, 70%, 86%)", s * 120.0)
 }

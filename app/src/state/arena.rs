@@ -1,12 +1,12 @@
-//! The arena's lanes on the page's side: a run is sent to the engine worker, whose events
-//! fill the lanes as they arrive; Stop ends the worker at once and starts a fresh one.
+//! The arena's lanes on the page's side: a run is a [`Job`] sent to the engine worker, whose
+//! events fill the lanes as they arrive; Stop ends the worker at once and starts a fresh one.
 
-use crate::Status;
-use crate::arena::LANES;
-use crate::config::Config;
-use crate::lane::LaneState;
 use crate::protocol::{LaneUpdate, ToWorker};
-use engine::search::Event;
+use crate::settings::{LANES, Settings};
+use crate::state::job::Job;
+use crate::state::lane::LaneState;
+use crate::state::{Status, restart_engine};
+use engine::search::{Event, StrategyName};
 use engine::task::ChainProblem;
 use leptos::prelude::*;
 
@@ -14,34 +14,39 @@ use leptos::prelude::*;
 /// the worker takes to send the next events, so they are gathered and drawn together.
 const FRAME_MS: i32 = 200;
 
+/// What a run is waiting for: the lanes not finished yet, and whether one failed (a lost GPU
+/// device, say), so the engine restarts after it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pending {
+    lanes: Vec<usize>,
+    failed: bool,
+}
+
 #[derive(Clone, Copy)]
-pub struct Runner {
+pub struct ArenaRun {
+    /// One per lane, in [`LANES`] order: each redraws on its own.
     pub lanes: [RwSignal<LaneState>; LANES.len()],
-    pub busy: RwSignal<bool>,
+    job: Job<Pending>,
     status: RwSignal<Status>,
-    /// Lanes of the current run not finished yet.
-    pending: StoredValue<Vec<usize>>,
-    /// A lane of the current run failed (a lost GPU device, say): restart the engine after it.
-    failed: StoredValue<bool>,
-    /// Bumped by every run, so a stopped run's late events cannot reach a newer run's lanes.
-    generation: StoredValue<u64>,
     /// Events received and not drawn yet, per lane, and whether a redraw is scheduled.
     unseen: StoredValue<Vec<Vec<Event>>>,
     redraw_scheduled: StoredValue<bool>,
 }
 
-impl Runner {
+impl ArenaRun {
     pub fn new(status: RwSignal<Status>) -> Self {
-        Runner {
+        ArenaRun {
             lanes: std::array::from_fn(|_| RwSignal::new(LaneState::default())),
-            busy: RwSignal::new(false),
+            job: Job::new(),
             status,
-            pending: StoredValue::new(Vec::new()),
-            failed: StoredValue::new(false),
-            generation: StoredValue::new(0),
             unseen: StoredValue::new(vec![Vec::new(); LANES.len()]),
             redraw_scheduled: StoredValue::new(false),
         }
+    }
+
+    /// Whether a run is in flight (tracked).
+    pub fn busy(&self) -> bool {
+        self.job.running()
     }
 
     /// Draws the events received since the last redraw.
@@ -70,10 +75,9 @@ impl Runner {
     /// Stops the run now: the lanes show it stopped, and the engine worker, which may be in
     /// the middle of a decode step, is ended and started afresh.
     pub fn stop(&self) {
-        if !self.busy.get_untracked() {
+        if !self.job.abandon("stopped") {
             return;
         }
-        self.generation.update_value(|g| *g += 1);
         self.unseen.update_value(|u| u.iter_mut().for_each(Vec::clear));
         for lane in self.lanes {
             if lane.with_untracked(|l| l.running) {
@@ -83,25 +87,21 @@ impl Runner {
                 });
             }
         }
-        self.busy.set(false);
-        crate::restart_engine(self.status, "Stop ends a run by restarting the engine");
+        restart_engine(self.status, "Stop ends a run by restarting the engine");
     }
 
-    /// Starts every lane on `problem` with the configuration's knobs. Lanes whose knobs are
-    /// invalid show the reason and do not run.
-    pub fn run(&self, problem: ChainProblem, config: &Config) {
+    /// Starts the lanes that are `on` on `problem` with the settings' knobs. Lanes whose knobs
+    /// are invalid show the reason and do not run.
+    pub fn run(&self, problem: ChainProblem, settings: &Settings, on: [bool; LANES.len()]) {
         self.stop();
-        self.generation.update_value(|g| *g += 1);
         self.unseen.update_value(|u| u.iter_mut().for_each(Vec::clear));
-        let generation = self.generation.get_value();
-        let knobs = config.knobs();
         let mut pending = Vec::new();
-        for (i, ((spec, lane), on)) in LANES.iter().zip(self.lanes).zip(config.lanes).enumerate() {
+        for (i, ((strategy, lane), on)) in LANES.into_iter().zip(self.lanes).zip(on).enumerate() {
             lane.set(LaneState::default());
             if !on {
                 continue;
             }
-            match knobs.strategy(spec.strategy) {
+            match settings.knobs.strategy(strategy) {
                 Ok(_) => pending.push(i),
                 Err(e) => lane.update(|l| l.error = Some(e.to_string())),
             }
@@ -109,11 +109,10 @@ impl Runner {
         if pending.is_empty() {
             return;
         }
-        self.pending.set_value(pending);
-        self.failed.set_value(false);
-        self.busy.set(true);
-        if let Err(e) = crate::host::post(&ToWorker::Run { generation, query: config.to_query(), problem }) {
-            self.busy.set(false);
+        let lanes = pending.iter().map(|&i| LANES[i]).collect();
+        let settings = settings.clone();
+        let sent = self.job.send(Pending { lanes: pending, failed: false }, |generation| ToWorker::Run { generation, settings, lanes, problem });
+        if let Err(e) = sent {
             for lane in self.lanes {
                 lane.update(|l| l.error = Some(e.clone()));
             }
@@ -121,11 +120,12 @@ impl Runner {
     }
 
     /// Applies a lane's update from the engine worker (stale runs' updates are dropped).
-    pub fn on_update(&self, generation: u64, lane: usize, update: LaneUpdate) {
-        if generation != self.generation.get_value() {
+    pub fn on_update(&self, generation: u64, strategy: StrategyName, update: LaneUpdate) {
+        if !self.job.is_current(generation) {
             return;
         }
-        let Some(state) = self.lanes.get(lane).copied() else { return };
+        let Some(lane) = LANES.iter().position(|&s| s == strategy) else { return };
+        let state = self.lanes[lane];
         match update {
             LaneUpdate::Invalid(e) => state.update(|l| l.error = Some(e)),
             LaneUpdate::Started => state.update(|l| l.running = true),
@@ -140,12 +140,15 @@ impl Runner {
                     l.seconds = Some(seconds);
                     l.error = error;
                 });
-                self.failed.update_value(|f| *f |= failed);
-                self.pending.update_value(|p| p.retain(|&i| i != lane));
-                if self.pending.with_value(|p| p.is_empty()) {
-                    self.busy.set(false);
-                    if self.failed.get_value() {
-                        crate::restart_engine(self.status, "a run failed, so the engine starts afresh");
+                self.job.update(generation, |p| {
+                    p.failed |= failed;
+                    p.lanes.retain(|&i| i != lane);
+                });
+                let (done, failed) = self.job.state.with_untracked(|t| (t.data.lanes.is_empty(), t.data.failed));
+                if done {
+                    self.job.end(generation, "done".into());
+                    if failed {
+                        restart_engine(self.status, "a run failed, so the engine starts afresh");
                     }
                 }
             }
@@ -154,11 +157,11 @@ impl Runner {
 
     /// The engine worker died mid-run: the run's lanes end with the reason.
     pub fn on_crash(&self, why: &str) {
-        if !self.busy.get_untracked() {
+        let pending = self.job.state.with_untracked(|t| t.data.lanes.clone());
+        if !self.job.abandon(why) {
             return;
         }
-        self.generation.update_value(|g| *g += 1);
-        for i in self.pending.get_value() {
+        for i in pending {
             if let Some(lane) = self.lanes.get(i) {
                 lane.update(|l| {
                     l.running = false;
@@ -166,6 +169,5 @@ impl Runner {
                 });
             }
         }
-        self.busy.set(false);
     }
 }

@@ -1,7 +1,7 @@
-//! The arena: one lane per strategy, each drawing its samples as they grow.
+//! One lane of the arena: its strategy's samples as they grow (each step colored by the
+//! verifier's score, wrong steps marked), the tally of answers, and the compute spent.
 
-use crate::lane::{LaneState, Sample};
-use crate::util::{flops, score_color};
+use crate::state::lane::{LaneState, Sample, Step};
 use engine::search::compute_optimal::Policy;
 use engine::search::StrategyName;
 use leptos::prelude::*;
@@ -9,41 +9,23 @@ use leptos::prelude::*;
 /// Samples drawn per lane; the rest are counted, not drawn (a budget of 256 would flood the page).
 const MAX_DRAWN: usize = 32;
 
-pub struct LaneSpec {
-    pub strategy: StrategyName,
-    pub title: &'static str,
-    pub explain: &'static str,
+/// A lane's title and what its strategy does, in a sentence.
+pub fn lane_text(strategy: StrategyName) -> (&'static str, &'static str) {
+    match strategy {
+        StrategyName::BestOfN => ("Parallel: best-of-N", "N independent answers at once; the verifier's scores (or a plain vote) pick one."),
+        StrategyName::Revisions => ("Sequential: revisions", "The model reads its earlier attempts and tries again; chains run side by side."),
+        StrategyName::Beam => ("Search: PRM beam search", "Step by step, the verifier keeps the most promising partial answers and drops the rest."),
+        StrategyName::Lookahead => ("Search: lookahead", "Beam search that rolls each step k steps further before judging it: costs N·(k+1)."),
+        StrategyName::ComputeOptimal => (
+            "Compute-optimal pick",
+            "Guesses how hard the problem is from a few verifier-scored samples, then spends the rest on what won problems that hard, at that budget, in Ponder's own study.",
+        ),
+        // Not an arena lane.
+        StrategyName::Dvts => ("Search: diverse verifier tree search", StrategyName::Dvts.description()),
+    }
 }
 
-pub const LANES: [LaneSpec; 5] = [
-    LaneSpec {
-        strategy: StrategyName::BestOfN,
-        title: "Parallel: best-of-N",
-        explain: "N independent answers at once; the verifier's scores (or a plain vote) pick one.",
-    },
-    LaneSpec {
-        strategy: StrategyName::Revisions,
-        title: "Sequential: revisions",
-        explain: "The model reads its earlier attempts and tries again; chains run side by side.",
-    },
-    LaneSpec {
-        strategy: StrategyName::Beam,
-        title: "Search: PRM beam search",
-        explain: "Step by step, the verifier keeps the most promising partial answers and drops the rest.",
-    },
-    LaneSpec {
-        strategy: StrategyName::Lookahead,
-        title: "Search: lookahead",
-        explain: "Beam search that rolls each step k steps further before judging it: costs N·(k+1).",
-    },
-    LaneSpec {
-        strategy: StrategyName::ComputeOptimal,
-        title: "Compute-optimal pick",
-        explain: "Guesses how hard the problem is from a few verifier-scored samples, then spends the rest on what won problems that hard, at that budget, in Ponder's own study.",
-    },
-];
-
-fn step_line(text: String, step: crate::lane::Step, inherited: bool) -> impl IntoView {
+fn step_line(text: String, step: Step, inherited: bool) -> impl IntoView {
     let style = step.score.map(|s| format!("background:{}", score_color(s))).unwrap_or_default();
     let wrong = step.correct == Some(false);
     let title = match (step.score, step.correct) {
@@ -152,7 +134,8 @@ fn tally_view(state: &LaneState, true_answer: String) -> impl IntoView + use<> {
 }
 
 #[component]
-pub fn Lane(spec: &'static LaneSpec, state: RwSignal<LaneState>, true_answer: Signal<String>) -> impl IntoView {
+pub fn Lane(strategy: StrategyName, state: RwSignal<LaneState>, true_answer: Signal<String>) -> impl IntoView {
+    let (title, explain) = lane_text(strategy);
     let compute = move || {
         state.with(|s| {
             let c = s.compute;
@@ -161,10 +144,10 @@ pub fn Lane(spec: &'static LaneSpec, state: RwSignal<LaneState>, true_answer: Si
         })
     };
     view! {
-        <section class="lane" data-strategy=format!("{:?}", spec.strategy) data-running=move || state.with(|s| s.running).to_string()>
+        <section class="lane" data-strategy=format!("{strategy:?}") data-running=move || state.with(|s| s.running).to_string()>
             <header>
-                <h3>{spec.title}</h3>
-                <p class="explain">{spec.explain}</p>
+                <h3>{title}</h3>
+                <p class="explain">{explain}</p>
             </header>
             <p class="compute" data-testid="compute">{compute}</p>
             {move || state.with(|s| s.prediction.clone()).map(|p| {
@@ -179,4 +162,21 @@ pub fn Lane(spec: &'static LaneSpec, state: RwSignal<LaneState>, true_answer: Si
             {move || state.with(|s| s.seconds).map(|t| view! { <p class="note">{format!("finished in {t:.1} s")}</p> })}
         </section>
     }
+}
+
+/// A FLOPs count in a short human form (1.2 GFLOP).
+fn flops(f: f64) -> String {
+    let units = [(1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")];
+    for (scale, unit) in units {
+        if f >= scale {
+            return format!("{:.2} {unit}", f / scale);
+        }
+    }
+    format!("{f:.0} FLOP")
+}
+
+/// A background color for a verifier score in 0..1: red (0) through yellow to green (1).
+fn score_color(score: f32) -> String {
+    let s = score.clamp(0.0, 1.0);
+    format!("hsl({:.0}, 70%, 86%)", s * 120.0)
 }

@@ -2,6 +2,7 @@
 //! runs to it, and ends and restarts it to stop a run at once or to recover from a crash.
 
 use crate::protocol::{FromWorker, ToWorker};
+use crate::settings::BackendPref;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -17,8 +18,8 @@ struct Host {
 }
 
 struct Setup {
-    /// The link's configuration when the page opened (the backend to ask for).
-    query: String,
+    /// The backend the link asked for when the page opened.
+    backend: BackendPref,
     manifest: Option<String>,
     /// File name → bytes (Uint8Array), already checked against the manifest.
     files: js_sys::Object,
@@ -31,13 +32,13 @@ thread_local! {
 }
 
 /// Starts the worker with these files; it answers with `Backend`, then `Ready` or `Failed`.
-pub fn start(query: String, manifest: Option<String>, files: Vec<(String, Vec<u8>)>, handler: Handler) -> Result<(), String> {
+pub fn start(backend: BackendPref, manifest: Option<String>, files: Vec<(String, Vec<u8>)>, handler: Handler) -> Result<(), String> {
     let object = js_sys::Object::new();
     for (name, bytes) in files {
         let array = js_sys::Uint8Array::from(bytes.as_slice());
         js_sys::Reflect::set(&object, &JsValue::from_str(&name), &array).map_err(|e| format!("{e:?}"))?;
     }
-    SETUP.with(|s| *s.borrow_mut() = Some(Rc::new(Setup { query, manifest, files: object, handler })));
+    SETUP.with(|s| *s.borrow_mut() = Some(Rc::new(Setup { backend, manifest, files: object, handler })));
     spawn()
 }
 
@@ -86,9 +87,9 @@ fn spawn() -> Result<(), String> {
             let Some(e) = e.dyn_ref::<web_sys::MessageEvent>() else { return };
             let text = e.data().as_string().unwrap_or_default();
             match serde_json::from_str::<FromWorker>(&text) {
-                // The worker listens now: send it the configuration and the model files.
+                // The worker listens now: send it the backend to start and the model files.
                 Ok(FromWorker::Hello) => {
-                    if let Err(e) = send(&worker, &ToWorker::Init { query: setup.query.clone(), manifest: setup.manifest.clone() }, Some(&setup.files)) {
+                    if let Err(e) = send(&worker, &ToWorker::Init { backend: setup.backend, manifest: setup.manifest.clone() }, Some(&setup.files)) {
                         (setup.handler)(Err(e));
                     }
                 }

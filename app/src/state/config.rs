@@ -1,14 +1,14 @@
 //! The page's whole configuration, kept in the URL's query string so a link reproduces a run.
 //! Parsing never panics: a bad value is reported by name and replaced by its default.
+//! Plain Rust over the engine's types and [`crate::settings`] (the link's property test
+//! compiles both natively).
 
-use engine::search::revisions::RevisionSelection;
-use engine::search::{Aggregation, Knobs, Selection, Verifier, bounds};
+pub use crate::settings::{BUDGETS, BackendPref, LANE_KEYS, Settings, SweepSize};
+use engine::search::bounds;
+use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
 
-/// Link names of the arena's lanes, in [`crate::arena::LANES`] order.
-pub const LANE_KEYS: [&str; 5] = ["best_of_n", "revisions", "beam", "lookahead", "compute_optimal"];
-
-/// Budgets offered on the log-scale slider: powers of two.
-pub const BUDGETS: [usize; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+/// Problems drawn in the page come from this seed (index = the problem's number).
+pub const DRAW_SEED: u64 = 2026;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
@@ -20,19 +20,6 @@ pub enum View {
     Study,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendPref {
-    /// WebGPU on a real GPU, with the models on the CPU as well, each run on whichever
-    /// decoded its batch size faster when measured at start; the CPU alone where WebGPU is
-    /// missing, fails or is a software renderer.
-    Auto,
-    /// As `Auto` on a real GPU, also on a software renderer: measure both, pick per batch size.
-    Measure,
-    Cpu,
-    /// WebGPU even on a software renderer.
-    WebGpu,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub view: View,
@@ -42,21 +29,11 @@ pub struct Config {
     pub index: u64,
     /// A typed problem (wins over level and index when set).
     pub problem: Option<String>,
-    pub budget: usize,
-    pub temperature: f32,
-    pub seed: u64,
-    pub selection: Selection,
-    pub aggregation: Aggregation,
-    pub width: usize,
-    pub lookahead: usize,
-    /// Revision chains C (the budget is split into C chains of budget / C attempts).
-    pub chains: usize,
-    pub verifier: Verifier,
-    /// Which arena lanes run (in [`crate::arena::LANES`] order).
+    /// The knobs, the shared settings and the verifier every run starts from.
+    pub settings: Settings,
+    /// Which arena lanes run (in [`crate::settings::LANES`] order).
     pub lanes: [bool; LANE_KEYS.len()],
-    /// Sweep: problems per level and the largest budget.
-    pub sweep_problems: usize,
-    pub sweep_max_budget: usize,
+    pub sweep: SweepSize,
 }
 
 impl Default for Config {
@@ -67,20 +44,24 @@ impl Default for Config {
             level: 2,
             index: 0,
             problem: None,
-            budget: 16,
-            temperature: 0.8,
-            seed: 0,
-            selection: Selection::Weighted,
-            aggregation: Aggregation::Last,
-            width: 4,
-            lookahead: 1,
-            chains: 4,
-            verifier: Verifier::Prm,
+            settings: Settings::default(),
             lanes: [true; LANE_KEYS.len()],
-            sweep_problems: 3,
-            sweep_max_budget: 16,
+            sweep: SweepSize::default(),
         }
     }
+}
+
+/// The views and the backends by their names in the link.
+const VIEWS: [(View, &str); 4] = [(View::Arena, "arena"), (View::Sweep, "sweep"), (View::Bench, "bench"), (View::Study, "study")];
+const BACKENDS: [(BackendPref, &str); 4] =
+    [(BackendPref::Auto, "auto"), (BackendPref::WebGpu, "webgpu"), (BackendPref::Cpu, "cpu"), (BackendPref::Measure, "measure")];
+
+fn named<T: Copy>(names: &[(T, &str)], name: &str) -> Option<T> {
+    names.iter().find(|(_, n)| *n == name).map(|(v, _)| *v)
+}
+
+fn name_of<T: PartialEq>(names: &[(T, &'static str)], value: T) -> &'static str {
+    names.iter().find(|(v, _)| *v == value).map_or("", |(_, n)| n)
 }
 
 /// Percent-decoding of a query value ('+' is a space); invalid escapes are kept as typed.
@@ -124,6 +105,7 @@ impl Config {
     /// message per value that was refused.
     pub fn from_query(query: &str) -> (Config, Vec<String>) {
         let mut c = Config::default();
+        let (knobs, common) = (&mut c.settings.knobs, &mut c.settings.common);
         let mut errors = Vec::new();
         if query.len() > MAX_QUERY {
             errors.push(format!("the link's settings are {} characters long (at most {MAX_QUERY}): defaults used", query.len()));
@@ -136,24 +118,18 @@ impl Config {
             let v = value.trim();
             let mut bad = |allowed: &str| errors.push(format!("link setting {key}={value:?} is not valid: {allowed}"));
             match key {
-                "view" => match v {
-                    "arena" => c.view = View::Arena,
-                    "sweep" => c.view = View::Sweep,
-                    "bench" => c.view = View::Bench,
-                    "study" => c.view = View::Study,
-                    _ => bad("use arena, sweep, bench or study"),
+                "view" => match named(&VIEWS, v) {
+                    Some(view) => c.view = view,
+                    None => bad("use arena, sweep, bench or study"),
                 },
                 // `?bench`: the benchmark mode.
                 "bench" => match v {
                     "" | "1" | "true" => c.view = View::Bench,
                     _ => bad("no value (?bench)"),
                 },
-                "backend" => match v {
-                    "auto" => c.backend = BackendPref::Auto,
-                    "webgpu" => c.backend = BackendPref::WebGpu,
-                    "cpu" => c.backend = BackendPref::Cpu,
-                    "measure" => c.backend = BackendPref::Measure,
-                    _ => bad("use auto, webgpu, cpu or measure"),
+                "backend" => match named(&BACKENDS, v) {
+                    Some(backend) => c.backend = backend,
+                    None => bad("use auto, webgpu, cpu or measure"),
                 },
                 "level" => match v.parse::<u8>() {
                     Ok(l) if (1..=5).contains(&l) => c.level = l,
@@ -171,39 +147,39 @@ impl Config {
                     }
                 }
                 "budget" => match v.parse::<usize>() {
-                    Ok(b) if BUDGETS.contains(&b) => c.budget = b,
+                    Ok(b) if BUDGETS.contains(&b) => knobs.budget = b,
                     _ => bad("a power of two from 1 to 256"),
                 },
                 "temp" => match v.parse::<f32>() {
-                    Ok(t) if (0.0..=2.0).contains(&t) => c.temperature = t,
+                    Ok(t) if (0.0..=2.0).contains(&t) => common.temperature = t,
                     _ => bad("a temperature from 0 to 2"),
                 },
                 "seed" => match v.parse::<u64>() {
-                    Ok(s) if s <= u32::MAX as u64 => c.seed = s,
+                    Ok(s) if s <= u32::MAX as u64 => common.seed = s,
                     _ => bad("a seed from 0 to 4294967295"),
                 },
                 "sel" => match v.parse() {
-                    Ok(s) => c.selection = s,
+                    Ok(s) => common.selection = s,
                     Err(_) => bad("majority, weighted or max"),
                 },
                 "agg" => match v.parse() {
-                    Ok(a) => c.aggregation = a,
+                    Ok(a) => common.aggregation = a,
                     Err(_) => bad("last, min or product"),
                 },
                 "width" => match v.parse::<usize>() {
-                    Ok(w) if (1..=16).contains(&w) => c.width = w,
+                    Ok(w) if (1..=16).contains(&w) => knobs.width = w,
                     _ => bad("a beam width from 1 to 16"),
                 },
                 "k" => match v.parse::<usize>() {
-                    Ok(k) if bounds::lookahead(k).is_ok() => c.lookahead = k,
+                    Ok(k) if bounds::lookahead(k).is_ok() => knobs.lookahead = k,
                     _ => bad("lookahead steps from 1 to 8"),
                 },
                 "chains" => match v.parse::<usize>() {
-                    Ok(n) if BUDGETS.contains(&n) => c.chains = n,
+                    Ok(n) if BUDGETS.contains(&n) => knobs.chains = n,
                     _ => bad("a power of two from 1 to 256"),
                 },
                 "verifier" => match v.parse() {
-                    Ok(verifier) => c.verifier = verifier,
+                    Ok(verifier) => c.settings.verifier = verifier,
                     Err(_) => bad("prm or oracle"),
                 },
                 "lanes" => {
@@ -222,68 +198,60 @@ impl Config {
                     }
                 }
                 "sweep_problems" => match v.parse::<usize>() {
-                    Ok(n) if (1..=20).contains(&n) => c.sweep_problems = n,
+                    Ok(n) if (1..=20).contains(&n) => c.sweep.problems = n,
                     _ => bad("1 to 20 problems per level"),
                 },
                 "sweep_budget" => match v.parse::<usize>() {
-                    Ok(b) if BUDGETS.contains(&b) && b <= 64 => c.sweep_max_budget = b,
+                    Ok(b) if BUDGETS.contains(&b) && b <= 64 => c.sweep.max_budget = b,
                     _ => bad("a power of two from 1 to 64"),
                 },
                 _ => errors.push(format!("link setting {key:?} is unknown and was ignored")),
             }
         }
-        c.chains = c.chains.min(c.budget);
+        let knobs = &mut c.settings.knobs;
+        knobs.chains = knobs.chains.min(knobs.budget);
         (c, errors)
     }
 
     pub fn to_query(&self) -> String {
         let mut q = vec![
-            format!("view={}", match self.view {
-                View::Arena => "arena",
-                View::Sweep => "sweep",
-                View::Bench => "bench",
-                View::Study => "study",
-            }),
+            format!("view={}", name_of(&VIEWS, self.view)),
             format!("level={}", self.level),
             format!("index={}", self.index),
         ];
         if let Some(p) = &self.problem {
             q.push(format!("problem={}", encode(p)));
         }
+        let Settings { knobs, common, verifier } = &self.settings;
         q.extend([
-            format!("budget={}", self.budget),
-            format!("temp={}", self.temperature),
-            format!("seed={}", self.seed),
-            format!("sel={}", self.selection),
-            format!("agg={}", self.aggregation),
-            format!("width={}", self.width),
-            format!("k={}", self.lookahead),
-            format!("chains={}", self.chains),
-            format!("verifier={}", self.verifier),
-            format!("sweep_problems={}", self.sweep_problems),
-            format!("sweep_budget={}", self.sweep_max_budget),
+            format!("budget={}", knobs.budget),
+            format!("temp={}", common.temperature),
+            format!("seed={}", common.seed),
+            format!("sel={}", common.selection),
+            format!("agg={}", common.aggregation),
+            format!("width={}", knobs.width),
+            format!("k={}", knobs.lookahead),
+            format!("chains={}", knobs.chains),
+            format!("verifier={verifier}"),
+            format!("sweep_problems={}", self.sweep.problems),
+            format!("sweep_budget={}", self.sweep.max_budget),
         ]);
         if self.lanes != [true; LANE_KEYS.len()] {
             let on: Vec<&str> = LANE_KEYS.iter().zip(self.lanes).filter(|(_, on)| *on).map(|(k, _)| *k).collect();
             q.push(format!("lanes={}", on.join(",")));
         }
-        match self.backend {
-            BackendPref::Auto => {}
-            BackendPref::Cpu => q.push("backend=cpu".into()),
-            BackendPref::WebGpu => q.push("backend=webgpu".into()),
-            BackendPref::Measure => q.push("backend=measure".into()),
+        if self.backend != BackendPref::Auto {
+            q.push(format!("backend={}", name_of(&BACKENDS, self.backend)));
         }
         format!("?{}", q.join("&"))
     }
 
-    pub fn knobs(&self) -> Knobs {
-        Knobs {
-            budget: self.budget,
-            width: self.width,
-            lookahead: self.lookahead,
-            max_rounds: bounds::DEFAULT_ROUNDS,
-            chains: self.chains.min(self.budget),
-            revision_selection: RevisionSelection::Hierarchical,
+    /// The configured problem (the typed one, else the drawn one), or the parser's message.
+    pub fn problem_to_solve(&self) -> Result<ChainProblem, String> {
+        let task = ArithmeticChain;
+        match &self.problem {
+            Some(text) => task.parse(text).map_err(|e| e.to_string()),
+            None => Level::new(self.level).map(|l| task.generate(l, DRAW_SEED, self.index)).map_err(|e| e.to_string()),
         }
     }
 }

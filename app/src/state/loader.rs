@@ -2,14 +2,13 @@
 //! checked against the manifest's sha256 and kept in the Cache API so a second visit needs no
 //! network. Every failure names the file.
 
+use crate::protocol::MODELS_DIR;
 use engine::model::weights::{self, MANIFEST_FILE, Manifest, Role};
 use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response};
 
-/// Where the weights live, relative to the page.
-pub const MODELS_DIR: &str = "models/";
 const CACHE_NAME: &str = "ponder-models-v1";
 /// The roles the page runs.
 pub const ROLES: [Role; 3] = [Role::Generator, Role::Prm, Role::Revision];

@@ -2,16 +2,15 @@
 //! at budgets 1, 2, 4, … and drawn as accuracy against budget (log axis), filling in live:
 //! the study's figures, computed in the page.
 
-use crate::Status;
-use crate::config::{BUDGETS, Config};
-use crate::job::Job;
-use crate::protocol::ToWorker;
-use engine::search::StrategyName;
+use crate::settings::{BUDGETS, SWEEP_SERIES, SweepSize};
+use crate::state::Status;
+use crate::state::config::Config;
+use crate::state::sweep::{SweepRun, SweepState};
 use leptos::prelude::*;
-use std::collections::BTreeMap;
 
-/// The strategies swept, with their line colors.
-const SERIES: [(&str, &str); 5] = [
+/// The series swept, in the order the worker numbers them ([`crate::settings::SERIES_RUNS`]),
+/// with their line colors.
+const SERIES: [(&str, &str); SWEEP_SERIES] = [
     ("best-of-N, weighted", "#2c5cc5"),
     ("best-of-N, majority", "#7aa0f0"),
     ("beam search, M=4", "#d0711c"),
@@ -19,25 +18,10 @@ const SERIES: [(&str, &str); 5] = [
     ("compute-optimal", "#9a3fc4"),
 ];
 
-/// The series run on their own (the two best-of-N series share one run), by index in SERIES.
-pub const SERIES_RUNS: [(usize, StrategyName); 3] = [(2, StrategyName::Beam), (3, StrategyName::Revisions), (4, StrategyName::ComputeOptimal)];
-
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SweepState {
-    /// (level, series, budget) → (right, tried).
-    cells: BTreeMap<(u8, usize, usize), (usize, usize)>,
-    done: usize,
-    total: usize,
-}
-
-pub fn budgets(max: usize) -> Vec<usize> {
-    BUDGETS.iter().copied().filter(|&b| b <= max).collect()
-}
-
 /// One level's chart: accuracy (0–100%) against budget on a log axis, one line per series.
-fn chart(level: u8, state: &SweepState, max_budget: usize) -> impl IntoView + use<> {
+fn chart(level: u8, state: &SweepState, sweep: SweepSize) -> impl IntoView + use<> {
     let (w, h, left, right, top, bottom) = (340.0, 220.0, 40.0, 12.0, 12.0, 36.0);
-    let bs = budgets(max_budget);
+    let bs = sweep.budgets();
     let steps = (bs.len().max(2) - 1) as f64;
     let x = move |b: usize| left + (b as f64).log2() / steps.max(1.0) * (w - left - right);
     let y = move |acc: f64| top + (1.0 - acc) * (h - top - bottom);
@@ -90,68 +74,23 @@ fn chart(level: u8, state: &SweepState, max_budget: usize) -> impl IntoView + us
     }
 }
 
-/// The sweep on the page's side: it runs in the engine worker, cell by cell.
-#[derive(Clone, Copy)]
-pub struct SweepRun {
-    job: Job<SweepState>,
-    status: RwSignal<Status>,
-}
-
-impl SweepRun {
-    pub fn new(status: RwSignal<Status>) -> Self {
-        SweepRun { job: Job::new(), status }
-    }
-
-    fn start(&self, c: Config) {
-        let total = budgets(c.sweep_max_budget).len() * 5 * c.sweep_problems * SERIES.len();
-        let generation = self.job.begin(SweepState { total, ..SweepState::default() });
-        if let Err(e) = crate::host::post(&ToWorker::Sweep { generation, query: c.to_query() }) {
-            self.job.end(generation, e);
-        }
-    }
-
-    /// Ends the sweep now (the engine worker restarts), keeping the cells drawn so far.
-    fn stop(&self) {
-        if self.job.abandon("stopped") {
-            crate::restart_engine(self.status, "Stop ends a sweep by restarting the engine");
-        }
-    }
-
-    pub fn on_cell(&self, generation: u64, level: u8, series: usize, budget: usize, right: bool) {
-        self.job.update(generation, |s| {
-            let cell = s.cells.entry((level, series, budget)).or_default();
-            cell.0 += right as usize;
-            cell.1 += 1;
-            s.done += 1;
-        });
-    }
-
-    pub fn on_ended(&self, generation: u64, message: String) {
-        self.job.end(generation, message);
-    }
-
-    pub fn on_crash(&self, why: &str) {
-        self.job.abandon(why);
-    }
-}
-
 #[component]
 pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun) -> impl IntoView {
     let state = sweep.job.state;
     let ready = move || matches!(status.get(), Status::Ready { .. });
-    let start = move |_| sweep.start(config.get_untracked());
+    let start = move |_| config.with_untracked(|c| sweep.start(c.settings.clone(), c.sweep));
     let stop = move |_| sweep.stop();
     view! {
         <section class="sweep-controls" aria-label="sweep settings">
             <div class="field">
                 <label for="sweep-problems">"Problems per level"</label>
-                <input id="sweep-problems" type="number" min="1" max="20" prop:value=move || config.with(|c| c.sweep_problems).to_string()
-                    on:change=move |ev| { if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() { config.update(|c| c.sweep_problems = n.clamp(1, 20)) } } />
+                <input id="sweep-problems" type="number" min="1" max="20" prop:value=move || config.with(|c| c.sweep.problems).to_string()
+                    on:change=move |ev| { if let Ok(n) = event_target_value(&ev).trim().parse::<usize>() { config.update(|c| c.sweep.problems = n.clamp(1, 20)) } } />
             </div>
             <div class="field">
                 <label for="sweep-budget">"Largest budget"</label>
-                <select id="sweep-budget" on:change=move |ev| { if let Ok(b) = event_target_value(&ev).parse::<usize>() { config.update(|c| c.sweep_max_budget = b) } }>
-                    {BUDGETS.iter().copied().filter(|&b| b <= 64).map(|b| view! { <option value=b.to_string() selected=move || config.with(|c| c.sweep_max_budget == b)>{b.to_string()}</option> }).collect_view()}
+                <select id="sweep-budget" on:change=move |ev| { if let Ok(b) = event_target_value(&ev).parse::<usize>() { config.update(|c| c.sweep.max_budget = b) } }>
+                    {BUDGETS.iter().copied().filter(|&b| b <= 64).map(|b| view! { <option value=b.to_string() selected=move || config.with(|c| c.sweep.max_budget == b)>{b.to_string()}</option> }).collect_view()}
                 </select>
             </div>
             <button class="primary" data-testid="sweep-run" disabled=move || !ready() || state.with(|s| s.running) on:click=start>"Run sweep"</button>
@@ -165,8 +104,8 @@ pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun
         <div class="legend">{SERIES.iter().map(|(n, c)| view! { <span style=format!("--c:{c}")>{*n}</span> }).collect_view()}</div>
         <div class="charts">
             {move || {
-                let max = config.with(|c| c.sweep_max_budget);
-                state.with(|s| (1..=5u8).map(|l| chart(l, &s.data, max)).collect_view())
+                let size = config.with(|c| c.sweep);
+                state.with(|s| (1..=5u8).map(|l| chart(l, &s.data, size)).collect_view())
             }}
         </div>
     }

@@ -2,7 +2,7 @@
 //! or the visitor asked for the CPU.
 
 use engine::backend::{self, BackendInfo};
-use crate::config::BackendPref;
+use crate::settings::BackendPref;
 use engine::Device;
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};

@@ -1,0 +1,216 @@
+//! What the worker runs for the page: the arena's lanes side by side, the sweep, the
+//! benchmark, and re-runs of the shipped study's cells. Each posts its progress and how it
+//! ended, tagged with the generation the page gave it.
+
+use super::models::{models, models_for};
+use super::post;
+use crate::protocol::{BenchRow, FromWorker, LaneUpdate, StudyGroup};
+use crate::settings::{SERIES_RUNS, Settings, SweepSize};
+use engine::infer::{InferError, Pause};
+use engine::search::{Common, Event, Knobs, NoEvents, SearchError, Selection, StrategyName, select};
+use engine::solve::{self, Drive};
+use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// Least time between two posts of a lane's events while it runs.
+const FRAME_MS: f64 = 100.0;
+
+/// Batch sizes the benchmark measures, and tokens decoded per row in each measurement.
+const BENCH_BATCHES: [usize; 3] = [1, 16, 64];
+const BENCH_TOKENS: usize = 32;
+
+/// A drive that lets the page's other messages in between decode steps.
+fn yielding() -> Drive {
+    let pause: Pause = Rc::new(|| Box::pin(crate::util::sleep_ms(0)));
+    Drive { pause: Some(pause), ..Drive::default() }
+}
+
+/// Starts every lane of `lanes` on `problem`; they take turns between decode steps, so the
+/// page sees them grow side by side.
+pub fn arena(generation: u64, settings: &Settings, lanes: &[StrategyName], problem: ChainProblem) {
+    let Some(models) = models() else {
+        // The page waits for every lane to finish: tell it, rather than stay silent.
+        let error = Some("the models are not loaded yet".to_string());
+        for &lane in lanes {
+            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Finished { seconds: 0.0, error: error.clone(), failed: false } });
+        }
+        return;
+    };
+    for &lane in lanes {
+        let strategy = match settings.knobs.strategy(lane) {
+            Ok(s) => s,
+            Err(e) => {
+                post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Invalid(e.to_string()) });
+                continue;
+            }
+        };
+        // Each lane on the backend that decodes its batch size faster (when both are up).
+        let models = models_for(strategy.rows()).unwrap_or_else(|| models.clone());
+        let (problem, common, verifier) = (problem.clone(), settings.common.clone(), settings.verifier);
+        wasm_bindgen_futures::spawn_local(async move {
+            let buffer: Rc<RefCell<Vec<Event>>> = Rc::default();
+            let flush = {
+                let buffer = buffer.clone();
+                move || {
+                    let events: Vec<Event> = buffer.borrow_mut().drain(..).collect();
+                    if !events.is_empty() {
+                        post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Events(events) });
+                    }
+                }
+            };
+            // Posting is cheap but redrawing is not: send at most every FRAME_MS, and let
+            // the other lanes take a step after every step of this one.
+            let pause: Pause = {
+                let flush = flush.clone();
+                let last = Rc::new(Cell::new(0.0f64));
+                Rc::new(move || {
+                    let now = crate::util::now_ms();
+                    if now - last.get() >= FRAME_MS {
+                        last.set(now);
+                        flush();
+                    }
+                    Box::pin(crate::util::sleep_ms(0))
+                })
+            };
+            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Started });
+            let started = crate::util::now_ms();
+            let mut sink = {
+                let buffer = buffer.clone();
+                move |e: Event| buffer.borrow_mut().push(e)
+            };
+            let drive = Drive { pause: Some(pause), ..Drive::default() };
+            let result = solve::solve(&models, &problem, &strategy, common, verifier, drive, &mut sink).await;
+            flush();
+            let seconds = (crate::util::now_ms() - started) / 1000.0;
+            let (error, failed) = match result {
+                Ok(_) => (None, false),
+                Err(SearchError::Infer(InferError::Cancelled)) => (Some("stopped".to_string()), false),
+                Err(e) => (Some(format!("this run failed: {}. The next run starts afresh.", short_error(&e.to_string()))), true),
+            };
+            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Finished { seconds, error, failed } });
+        });
+    }
+}
+
+/// An error's distinct lines without wgpu's chain headers and backtrace notes.
+fn short_error(text: &str) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let noise = line.is_empty() || line.starts_with("Caused by") || line.contains("acktrace");
+        if !noise && !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines.join("; ")
+}
+
+/// Every series at every budget on the held-out problems of every level, cell by cell.
+pub async fn sweep(generation: u64, settings: Settings, sweep: SweepSize) {
+    let message = match sweep_cells(generation, &settings, sweep).await {
+        Ok(()) => "sweep complete".to_string(),
+        Err(e) => format!("the sweep failed: {e}"),
+    };
+    post(&FromWorker::SweepEnded { generation, message });
+}
+
+async fn sweep_cells(generation: u64, settings: &Settings, sweep: SweepSize) -> Result<(), SearchError> {
+    if models().is_none() {
+        return Ok(());
+    }
+    let task = ArithmeticChain;
+    let common = Common { selection: Selection::Weighted, ..settings.common.clone() };
+    let drive = yielding();
+    let record = |level: Level, series: usize, budget: usize, right: bool| {
+        post(&FromWorker::SweepCell { generation, level: level.get(), series, budget, right });
+    };
+    for budget in sweep.budgets() {
+        for level in Level::ALL {
+            for problem in engine::task::heldout::heldout(level, sweep.problems) {
+                let Some(models) = models_for(budget) else { return Ok(()) };
+                let knobs = Knobs { budget, width: 4, chains: 1, ..settings.knobs.clone() };
+                // One best-of-N run serves both votes: the same samples, two selections.
+                let bon = solve::solve(&models, &problem, &knobs.strategy(StrategyName::BestOfN)?, common.clone(), settings.verifier, drive.clone(), &mut NoEvents).await?;
+                let truth = task.true_answer(&problem);
+                record(level, 0, budget, bon.correct);
+                let (majority, _) = select(&bon.candidates, Selection::Majority);
+                record(level, 1, budget, majority.as_deref() == Some(truth.as_str()));
+                for (series, name) in SERIES_RUNS {
+                    let r = solve::solve(&models, &problem, &knobs.strategy(name)?, common.clone(), settings.verifier, drive.clone(), &mut NoEvents).await?;
+                    record(level, series, budget, r.correct);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The benchmark mode: decode throughput of the generator at each batch size, then the wall
+/// time of one best-of-64 run, on a level-3 problem (the one `ponder bench` uses).
+pub async fn bench(generation: u64, settings: Settings) {
+    let message = match bench_rows(generation, &settings).await {
+        Ok(()) => "benchmark complete".to_string(),
+        Err(e) => format!("the benchmark failed: {e}"),
+    };
+    post(&FromWorker::BenchEnded { generation, message });
+}
+
+async fn bench_rows(generation: u64, settings: &Settings) -> Result<(), String> {
+    let Some(models) = models() else { return Err("the models are not loaded".into()) };
+    let task = ArithmeticChain;
+    let problem = task.generate(Level::new(3).map_err(|e| e.to_string())?, 0, 0);
+    let prompt = task.prompt_tokens(&problem);
+    let (lm, lm_config) = &models.generator;
+    let now = || crate::util::now_ms() / 1000.0;
+    for batch in BENCH_BATCHES {
+        let m = engine::infer::decode_throughput(lm, lm_config, &models.device, &prompt, batch, BENCH_TOKENS, 3, &now).await.map_err(|e| e.to_string())?;
+        let row = BenchRow {
+            what: format!("decode, batch {batch}"),
+            tokens_per_second: Some(m.tokens_per_second),
+            readbacks_per_step: Some(m.readbacks_per_step),
+            seconds: None,
+        };
+        post(&FromWorker::BenchRow { generation, row });
+    }
+    let knobs = Knobs { budget: 64, ..settings.knobs.clone() };
+    let common = Common { selection: Selection::Weighted, ..settings.common.clone() };
+    let started = crate::util::now_ms();
+    let strategy = knobs.strategy(StrategyName::BestOfN).map_err(|e| e.to_string())?;
+    solve::solve(&models, &problem, &strategy, common, settings.verifier, Drive::default(), &mut NoEvents).await.map_err(|e| e.to_string())?;
+    let row = BenchRow { what: "best-of-64, level 3".into(), tokens_per_second: None, readbacks_per_step: None, seconds: Some((crate::util::now_ms() - started) / 1000.0) };
+    post(&FromWorker::BenchRow { generation, row });
+    Ok(())
+}
+
+/// Re-runs one cell of the shipped study: every group's configuration on its problems with
+/// every seed, as the experiment ran it (the study's temperature, last-step aggregation, the
+/// trained PRM). Best-of-N cells, which the experiment read from its sample pools, draw fresh
+/// samples here.
+pub async fn study_cell(generation: u64, budget: usize, seeds: Vec<u64>, groups: Vec<StudyGroup>) {
+    let message = match study_runs(generation, budget, &seeds, &groups).await {
+        Ok(()) => "re-run complete".to_string(),
+        Err(e) => format!("the re-run failed: {e}"),
+    };
+    post(&FromWorker::StudyEnded { generation, message });
+}
+
+async fn study_runs(generation: u64, budget: usize, seeds: &[u64], groups: &[StudyGroup]) -> Result<(), String> {
+    let task = ArithmeticChain;
+    let drive = yielding();
+    for group in groups {
+        let config = group.config;
+        config.validate().map_err(|e| e.to_string())?;
+        let strategy = config.strategy(budget).ok_or_else(|| format!("{} has no run at budget {budget}", config.label()))?;
+        let Some(models) = models_for(strategy.rows()) else { return Err("the models are not loaded".into()) };
+        for text in &group.problems {
+            let problem = task.parse(text).map_err(|e| format!("problem {text:?}: {e}"))?;
+            for &seed in seeds {
+                let mut common = engine::study::common(seed);
+                common.selection = config.pool_selection().unwrap_or(common.selection);
+                let r = solve::solve(&models, &problem, &strategy, common, engine::search::Verifier::Prm, drive.clone(), &mut NoEvents).await.map_err(|e| e.to_string())?;
+                post(&FromWorker::StudyRun { generation, right: r.correct });
+            }
+        }
+    }
+    Ok(())
+}
