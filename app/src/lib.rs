@@ -12,7 +12,6 @@
 mod protocol;
 mod settings;
 mod state;
-mod study;
 mod util;
 mod views;
 mod worker;

@@ -8,6 +8,7 @@ pub mod host;
 pub mod job;
 pub mod lane;
 pub mod loader;
+pub mod study;
 pub mod sweep;
 
 use crate::protocol::{FromWorker, MODELS_DIR, PlanRow};
@@ -71,7 +72,7 @@ pub struct Page {
     pub arena: arena::ArenaRun,
     pub sweep: sweep::SweepRun,
     pub bench: bench::BenchRun,
-    pub study: crate::study::StudyRun,
+    pub study: study::StudyRun,
     /// Whether the engine ever became ready: a worker that dies before that is not restarted
     /// (it would die again), one that dies later is.
     ever_ready: StoredValue<bool>,
@@ -91,7 +92,7 @@ impl Page {
             arena: arena::ArenaRun::new(status),
             sweep: sweep::SweepRun::new(status),
             bench: bench::BenchRun::new(),
-            study: crate::study::StudyRun::new(),
+            study: study::StudyRun::new(),
             ever_ready: StoredValue::new(false),
         };
         // Whatever restarts the engine (Stop in the arena or the sweep, a failed run) ends what
@@ -109,7 +110,7 @@ impl Page {
         self.arena.on_crash(why);
         self.sweep.job.abandon(why);
         self.bench.job.abandon(why);
-        self.study.on_crash(why);
+        self.study.rerun.abandon(why);
     }
 
     /// The engine died (a panic, or its worker failed): end what ran in it and start it afresh,
@@ -150,7 +151,7 @@ impl Page {
             FromWorker::BenchRow { generation, row } => self.bench.on_row(generation, row),
             FromWorker::BenchEnded { generation, message } => self.bench.job.end(generation, message),
             FromWorker::StudyRun { generation, right } => self.study.on_run(generation, right),
-            FromWorker::StudyEnded { generation, message } => self.study.on_ended(generation, message),
+            FromWorker::StudyEnded { generation, message } => self.study.rerun.end(generation, message),
             FromWorker::Crashed { message } => self.on_crash(format!("the engine panicked: {message}")),
         }
     }

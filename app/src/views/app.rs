@@ -3,7 +3,7 @@
 
 use crate::state::config::{Config, View};
 use crate::state::{BackendStatus, Page, Status, current_query};
-use crate::views::{arena::Arena, bench::Bench, sweep::Sweep};
+use crate::views::{arena::Arena, bench::Bench, study::Study, sweep::Sweep};
 use leptos::prelude::*;
 
 #[component]
@@ -30,7 +30,7 @@ pub fn App() -> impl IntoView {
                 View::Arena => view! { <Arena page=page /> }.into_any(),
                 View::Sweep => view! { <Sweep config=page.config status=page.status sweep=page.sweep /> }.into_any(),
                 View::Bench => view! { <Bench config=page.config status=page.status bench=page.bench /> }.into_any(),
-                View::Study => view! { <crate::study::Study status=page.status study=page.study /> }.into_any(),
+                View::Study => view! { <Study status=page.status study=page.study /> }.into_any(),
             }}
         </main>
         <footer class="foot">

@@ -6,6 +6,7 @@ mod arena;
 mod bench;
 mod controls;
 mod lane;
+mod study;
 mod sweep;
 
 /// A panic on the page itself: say so in a banner written straight into the document (the
