@@ -107,5 +107,7 @@ fn experiment_refuses_bad_configs_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("budgets must increase"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = ponder(&["experiment", "--threads", "0"]);
     assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'--threads <THREADS>': 0 is not in 1..=64"), "{err}");
     let _ = std::fs::remove_dir_all(&root);
 }
