@@ -458,6 +458,57 @@ def cmd_solve(model, expression, max_tokens, greedy, seed):
     return 0
 
 
+def cmd_train(path, as_json):
+    """A plain PyTorch training loop over the engine's architecture and the batches in FILE
+    (written by `ponder bench --train`): right-padded inputs, causal mask, next-token
+    cross-entropy from each example's `loss_from`, AdamW with weight decay and gradient-norm
+    clipping at 1, as engine/src/train does. Reports tokens per second of the steps after the
+    warm-up ones (real tokens, without padding), building each batch inside the timed loop as
+    the engine does."""
+    with open(path) as f:
+        spec = json.load(f)
+    model = PonderLM(spec["config"])
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=spec["learning_rate"], weight_decay=spec["weight_decay"])
+    warmup = spec["warmup"]
+    started, tokens = None, 0
+    for step, batch in enumerate(spec["batches"]):
+        if step == warmup:
+            started = time.perf_counter()
+        seqs = [e["tokens"] for e in batch]
+        b, t = len(seqs), max(len(s) for s in seqs) - 1
+        inputs = torch.full((b, t), PAD, dtype=torch.int64)
+        targets = torch.zeros((b, t), dtype=torch.int64)
+        weights = torch.zeros((b, t))
+        for r, (s, e) in enumerate(zip(seqs, batch)):
+            n = len(s) - 1
+            inputs[r, :n] = torch.tensor(s[:-1])
+            targets[r, :n] = torch.tensor(s[1:])
+            weights[r, max(e["loss_from"] - 1, 0):n] = 1.0
+        positions = torch.arange(t, dtype=torch.int64).repeat(b, 1)
+        logp = torch.log_softmax(model.logits(inputs, positions), dim=2)
+        picked = logp.gather(2, targets.unsqueeze(2)).squeeze(2)
+        loss = -(picked * weights).sum() / weights.sum().clamp(min=1.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step >= warmup:
+            tokens += sum(len(s) - 1 for s in seqs)
+    seconds = time.perf_counter() - started
+    report = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "steps": len(spec["batches"]) - warmup,
+        "tokens": tokens,
+        "seconds": seconds,
+        "tokens_per_second": tokens / seconds,
+        "final_loss": float(loss.item()),
+    }
+    print(json.dumps(report) if as_json else f"{report['tokens_per_second']:.0f} tokens/s over {report['steps']} steps ({tokens} tokens)")
+    return 0
+
+
 def cmd_bench(model, prompt, batches, new_tokens, runs, greedy, temperature, seed, as_json):
     g = torch.Generator().manual_seed(seed)
     results = []
@@ -500,10 +551,14 @@ def main(argv=None):
     ap.add_argument("--write-check", metavar="FILE", help="write a --check file from this script's own forward pass")
     ap.add_argument("--solve", metavar="EXPR", help="decode a solution for the problem EXPR (e.g. 5+9), greedy unless --sample")
     ap.add_argument("--sample", action="store_true", help="with --solve: sample at --temperature instead of greedy")
+    ap.add_argument("--train", metavar="FILE", help="time a training loop on the config and batches in FILE (written by ponder bench --train)")
     a = ap.parse_args(argv)
 
     if a.threads:
         torch.set_num_threads(a.threads)
+    if a.train:
+        torch.manual_seed(a.seed)
+        return cmd_train(a.train, a.json)
     if a.tokens < 1 or a.runs < 1 or any(b < 1 for b in a.batches):
         ap.error("--tokens, --runs and every batch size must be at least 1")
     if a.temperature <= 0:

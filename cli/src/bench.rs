@@ -43,12 +43,26 @@ pub struct BenchArgs {
     /// A shorter run (fewer tokens, one measurement).
     #[arg(long)]
     pub quick: bool,
+    /// Instead of decoding: training tokens/s of the generator's and the larger model's
+    /// shapes on the CPU against a PyTorch loop on the same batches (needs torch), in
+    /// --rounds alternating rounds.
+    #[arg(long)]
+    pub train: bool,
+    /// With --train: the shapes to measure (generator, large; default both).
+    #[arg(long, value_delimiter = ',')]
+    pub train_models: Vec<String>,
+    /// With --train: timed training steps per round (after 2 warm-up steps).
+    #[arg(long, default_value_t = 10)]
+    pub train_steps: usize,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn bench(a: BenchArgs) -> Result<()> {
     check_args(&a)?;
+    if a.train {
+        return train_bench(&a);
+    }
     let (tokens, runs) = if a.quick { (16, 1) } else { (a.tokens, a.runs) };
     let backends = backends(&a)?;
     // The level-3 problem the page's benchmark mode uses too.
@@ -75,6 +89,32 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
+
+/// `--train`: the training comparison with PyTorch, printed per round as it goes.
+fn train_bench(a: &BenchArgs) -> Result<()> {
+    if !(1..=1000).contains(&a.train_steps) {
+        bail!("--train-steps must be 1..=1000, got {}", a.train_steps);
+    }
+    let report = crate::train_bench::compare(&a.train_models, a.train_steps, a.rounds)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for row in report["training"].as_array().into_iter().flatten() {
+            println!(
+                "train {:9} ({} parameters, batch {}): ponder {:.0} tokens/s, pytorch {:.0} tokens/s: {:.2}× (median of {} rounds)",
+                row["model"].as_str().unwrap_or("?"),
+                row["parameters"],
+                row["batch"],
+                row["ponder_tokens_per_second"].as_f64().unwrap_or(f64::NAN),
+                row["pytorch_tokens_per_second"].as_f64().unwrap_or(f64::NAN),
+                row["ratio_median"].as_f64().unwrap_or(f64::NAN),
+                a.rounds
+            );
+        }
+        println!("{} · torch {} with {} threads", report["machine"].as_str().unwrap_or("?"), report["training"][0]["torch"], report["training"][0]["torch_threads"]);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ mod progress;
 mod reference;
 mod solve;
 mod train;
+mod train_bench;
 mod weights_dir;
 
 use clap::{Parser, Subcommand};

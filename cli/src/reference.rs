@@ -85,3 +85,8 @@ pub fn time_decode(models_dir: &Path, prompt: &[Token], batches: &[usize], token
         "--json".into(),
     ])
 }
+
+/// The script's training loop on the config and batches in `spec` (see `bench --train`).
+pub fn time_training(spec: &Path, threads: usize) -> Result<Value> {
+    run(&["--train".into(), spec.display().to_string(), "--threads".into(), threads.to_string(), "--json".into()])
+}

@@ -8,9 +8,11 @@ pub mod corpus;
 pub mod fit;
 pub mod prm_data;
 pub mod revision_data;
+mod throughput;
 
 pub use batch::{Batch, LmExample, PrmExample};
 pub use corpus::OnPolicy;
+pub use throughput::{TrainThroughput, train_throughput};
 pub use fit::{Checkpoints, Fitted, Progress, Quiet, Restart, Schedule, TrainObserver, Validation, fit};
 
 use crate::infer::InferError;
