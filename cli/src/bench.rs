@@ -3,6 +3,7 @@
 //! process's peak memory.
 
 use crate::models::{self, Backend, ModelArgs};
+use crate::stats::median;
 use crate::{reference, weights_dir};
 use anyhow::{Result, bail};
 use clap::Args;
@@ -247,11 +248,6 @@ fn reference_section(a: &BenchArgs, prompt: &[Token], tokens: usize, runs: usize
         rounds.push((ponder, timing));
     }
     let timing = &rounds[0].1;
-    let median = |mut xs: Vec<f64>| -> Option<f64> {
-        xs.retain(|x| x.is_finite());
-        xs.sort_by(f64::total_cmp);
-        (!xs.is_empty()).then(|| xs[xs.len() / 2])
-    };
     let mut ratios = Vec::new();
     for &batch in &a.batches {
         let torch_of = |t: &serde_json::Value| {
@@ -309,14 +305,13 @@ fn workloads(models: &Models, runs: usize) -> Result<Workloads> {
             ScoreItem { context: ArithmeticChain.prompt_tokens(&p), solution }
         })
         .collect();
-    let median = |f: &mut dyn FnMut() -> Result<f64>| -> Result<f64> {
+    let median_of_runs = |f: &mut dyn FnMut() -> Result<f64>| -> Result<f64> {
         f()?;
-        let mut xs = (0..runs.max(1)).map(|_| f()).collect::<Result<Vec<f64>>>()?;
-        xs.sort_by(f64::total_cmp);
-        Ok(xs[xs.len() / 2])
+        let xs = (0..runs.max(1)).map(|_| f()).collect::<Result<Vec<f64>>>()?;
+        Ok(median(xs).unwrap_or(f64::NAN))
     };
     let (prm, prm_config) = &models.prm;
-    let prm_tokens_per_second = median(&mut || {
+    let prm_tokens_per_second = median_of_runs(&mut || {
         let mut scorer = PrmScorer::new(prm, prm_config, &tokenizer, &models.device);
         let started = Instant::now();
         pollster::block_on(scorer.score(&items))?;
@@ -324,7 +319,7 @@ fn workloads(models: &Models, runs: usize) -> Result<Workloads> {
     })?;
     let search = |name: StrategyName| {
         let strategy = Knobs { budget: 64, ..Knobs::default() }.strategy(name)?;
-        median(&mut || {
+        median_of_runs(&mut || {
             let started = Instant::now();
             pollster::block_on(run::solve(models, &problem, &strategy, Common::default(), Verifier::Prm, Drive::default(), &mut NoEvents))?;
             Ok(started.elapsed().as_secs_f64())

@@ -11,6 +11,7 @@ mod models;
 mod progress;
 mod reference;
 mod solve;
+mod stats;
 mod train;
 mod train_bench;
 mod weights_dir;

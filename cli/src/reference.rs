@@ -44,7 +44,7 @@ pub fn check_logits(lm: &LanguageModel, models_dir: &Path, device: &Device) -> R
         .iter()
         .map(|&l| {
             let p = task.generate(Level::new(l).expect("levels 1 and 3 exist"), 5, 0);
-            let mut t = ArithmeticChain.prompt_tokens(&p);
+            let mut t = task.prompt_tokens(&p);
             t.extend(solution_tokens(&p, &tokenizer));
             t
         })

@@ -4,6 +4,7 @@
 //! same load on a shared machine. The ratio reported is the median of the rounds' ratios.
 
 use crate::reference;
+use crate::stats::median;
 use anyhow::{Result, bail};
 use engine::model::ModelConfig;
 use engine::task::{ArithmeticChain, Task};
@@ -22,18 +23,6 @@ const SEED: u64 = 0x7BA1;
 fn shapes() -> Vec<(&'static str, ModelConfig)> {
     let vocab = ArithmeticChain.tokenizer().vocab_size();
     vec![("generator", ModelConfig::small(vocab)), ("large", ModelConfig::large(vocab))]
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// One shape: `rounds` of Ponder's training steps then PyTorch's on `steps` timed batches.

@@ -160,7 +160,7 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         .iter()
         .enumerate()
         .flat_map(|(i, (_, p))| {
-            let ctx = ArithmeticChain.prompt_tokens(p);
+            let ctx = task.prompt_tokens(p);
             (0..size.samples_per_problem).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[size.seed, i as u64, s as u64]) })
         })
         .collect();
@@ -172,14 +172,14 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         .map(|(k, row)| {
             let i = k / size.samples_per_problem;
             let (level, p) = &problems[i];
-            let correct = task.grade(p, &ArithmeticChain.text_of(row.generated())).answer_correct;
+            let correct = task.grade(p, &task.text_of(row.generated())).answer_correct;
             Graded { level: *level, problem: i, row, correct }
         })
         .collect();
     for &level in &Level::ALL {
         let of_level: Vec<&Graded> = graded.iter().filter(|g| g.level == level).collect();
         for g in of_level.iter().step_by(size.samples_per_problem.max(1)).take(2) {
-            report.examples.push((level.get(), problems[g.problem].1.expression(), ArithmeticChain.text_of(g.row.generated()), g.correct));
+            report.examples.push((level.get(), problems[g.problem].1.expression(), task.text_of(g.row.generated()), g.correct));
         }
         report.generator.pass_at_1.insert(level_key(level), fraction(of_level.iter().map(|g| g.correct)));
     }
@@ -243,7 +243,7 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
                 .map(|(g, s)| Candidate {
                     sample: 0,
                     text: String::new(),
-                    answer: task.answer_of(&ArithmeticChain.text_of(g.row.generated())),
+                    answer: task.answer_of(&task.text_of(g.row.generated())),
                     step_scores: Vec::new(),
                     score: final_score(s),
                     correct: g.correct,
@@ -302,10 +302,10 @@ async fn greedy_pass(
     cancel: &CancelToken,
 ) -> Result<Vec<bool>, InferError> {
     let task = ArithmeticChain;
-    let starts: Vec<RowStart> = problems.iter().map(|(_, p)| RowStart { context: ArithmeticChain.prompt_tokens(p), seed: 0 }).collect();
+    let starts: Vec<RowStart> = problems.iter().map(|(_, p)| RowStart { context: task.prompt_tokens(p), seed: 0 }).collect();
     progress.phase(label, starts.len() as u64);
     let rows = generate_all(model, config, &task.tokenizer(), device, starts, 0.0, cancel, &mut |d| progress.done(d as u64)).await?;
-    Ok(problems.iter().zip(&rows).map(|((_, p), r)| task.grade(p, &ArithmeticChain.text_of(r.generated())).answer_correct).collect())
+    Ok(problems.iter().zip(&rows).map(|((_, p), r)| task.grade(p, &task.text_of(r.generated())).answer_correct).collect())
 }
 
 /// The fraction of each level's problems for which `right(index)` holds.
@@ -361,7 +361,7 @@ fn final_score_auroc(graded: &[Graded], scores: &[Vec<f32>]) -> Option<f64> {
 /// if present): a step is correct when its line is right and every earlier line was.
 pub fn step_labels(problem: &ChainProblem, row: &Row) -> Vec<bool> {
     let task = ArithmeticChain;
-    let text = ArithmeticChain.text_of(row.generated());
+    let text = task.text_of(row.generated());
     let grade = task.grade(problem, &text);
     let step_end = task.tokenizer().step_end();
     let mut labels = Vec::new();
@@ -405,7 +405,7 @@ async fn revision_gain(
             .iter()
             .zip(&history)
             .map(|(&(i, c), h)| RowStart {
-                context: Revisions::context(&ArithmeticChain.prompt_tokens(&problems[i].1), h, config.max_len),
+                context: Revisions::context(&task.prompt_tokens(&problems[i].1), h, config.max_len),
                 seed: derive_seed(&[size.seed, 0x5E7, i as u64, c as u64, attempt as u64]),
             })
             .collect();
@@ -413,7 +413,7 @@ async fn revision_gain(
         let rows = generate_all(model, config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| progress.done((base + d) as u64)).await?;
         let mut correct = 0usize;
         for ((&(i, _), h), row) in chains.iter().zip(history.iter_mut()).zip(rows) {
-            correct += task.grade(&problems[i].1, &ArithmeticChain.text_of(row.generated())).answer_correct as usize;
+            correct += task.grade(&problems[i].1, &task.text_of(row.generated())).answer_correct as usize;
             h.push(row.generated().to_vec());
         }
         by_attempt.push(correct as f64 / chains.len().max(1) as f64);

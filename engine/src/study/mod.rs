@@ -184,10 +184,10 @@ pub async fn greedy_correct(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<bool>, InferError> {
     use crate::task::Task;
-    let task = crate::task::ArithmeticChain;
-    let starts = problems.iter().map(|p| crate::infer::RowStart { context: ArithmeticChain.prompt_tokens(p), seed: 0 }).collect();
+    let task = ArithmeticChain;
+    let starts = problems.iter().map(|p| crate::infer::RowStart { context: task.prompt_tokens(p), seed: 0 }).collect();
     let rows = crate::eval::generate_all(model, config, &task.tokenizer(), device, starts, 0.0, cancel, progress).await?;
-    Ok(problems.iter().zip(&rows).map(|(p, r)| task.grade(p, &ArithmeticChain.text_of(r.generated())).answer_correct).collect())
+    Ok(problems.iter().zip(&rows).map(|(p, r)| task.grade(p, &task.text_of(r.generated())).answer_correct).collect())
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub async fn sample_pools(
             .iter()
             .enumerate()
             .flat_map(|(j, p)| {
-                let context = ArithmeticChain.prompt_tokens(p);
+                let context = task.prompt_tokens(p);
                 (0..per_problem).map(move |s| RowStart { context: context.clone(), seed: derive_seed(&[POOL_SEED, (first + offset + j) as u64, s as u64]) })
             })
             .collect();
@@ -79,7 +79,7 @@ pub async fn sample_pools(
                 .iter()
                 .zip(&finals[j * per_problem..])
                 .map(|(row, &final_score)| {
-                    let answer = task.answer_of(&ArithmeticChain.text_of(row.generated()));
+                    let answer = task.answer_of(&task.text_of(row.generated()));
                     let correct = answer.as_deref() == Some(truth.as_str());
                     PoolSample { answer, correct, final_score }
                 })

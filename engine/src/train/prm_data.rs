@@ -74,10 +74,10 @@ pub async fn build(source: &mut OnPolicy<'_>, config: &PrmDataConfig) -> Result<
     let mut soft_at: Vec<Vec<(usize, f32)>> = vec![Vec::new(); samples.len()];
     for (n, &(k, pos)) in prefixes.iter().enumerate() {
         let problem = &problems[k / config.samples_per_problem];
-        let prefix_text = ArithmeticChain.text_of(samples[k].generated()).chars().take(pos + 1).collect::<String>();
+        let prefix_text = task.text_of(samples[k].generated()).chars().take(pos + 1).collect::<String>();
         let wins = rollouts[n * config.rollouts..(n + 1) * config.rollouts]
             .iter()
-            .filter(|r| task.grade(problem, &format!("{prefix_text}{}", ArithmeticChain.text_of(r.generated()))).answer_correct)
+            .filter(|r| task.grade(problem, &format!("{prefix_text}{}", task.text_of(r.generated()))).answer_correct)
             .count();
         soft_at[k].push((samples[k].context_len + pos, wins as f32 / config.rollouts as f32));
     }

@@ -72,7 +72,7 @@ pub async fn build(source: &mut OnPolicy<'_>, r_config: &ModelConfig, config: &R
                 continue;
             }
             let attempt = row.generated().to_vec();
-            if task.grade(problem, &ArithmeticChain.text_of(row.generated())).answer_correct { right.push(attempt) } else { wrong.push(attempt) }
+            if task.grade(problem, &task.text_of(row.generated())).answer_correct { right.push(attempt) } else { wrong.push(attempt) }
         }
         for _ in 0..config.trajectories_per_problem {
             let (correct, from_reference) = match right.as_slice() {
@@ -97,7 +97,7 @@ pub async fn build(source: &mut OnPolicy<'_>, r_config: &ModelConfig, config: &R
                 let last = chosen.remove(best);
                 chosen.push(last);
             }
-            let mut tokens = Revisions::context(&ArithmeticChain.prompt_tokens(problem), &chosen, r_config.max_len);
+            let mut tokens = Revisions::context(&task.prompt_tokens(problem), &chosen, r_config.max_len);
             let loss_from = tokens.len();
             tokens.extend(&correct);
             if tokens.len() > r_config.max_len {
