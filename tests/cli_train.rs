@@ -22,7 +22,13 @@ fn smoke_training_of_every_model_then_eval() {
     assert!(stdout.contains("training on cpu"), "{stdout}");
 
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    for role in ["generator", "large", "prm", "prm_hard", "revision"] {
+    // The generator is its own revision model: the same file, read with a longer context.
+    let revision = &manifest["models"]["revision"];
+    assert_eq!(revision["file"], manifest["models"]["generator"]["file"]);
+    assert_eq!(revision["training"]["same_weights_as"], "generator");
+    assert!(revision["config"]["max_len"].as_u64() > manifest["models"]["generator"]["config"]["max_len"].as_u64());
+    assert!(manifest["models"]["generator"]["training"]["data"]["own_attempts"].as_array().is_some_and(|a| !a.is_empty()));
+    for role in ["generator", "large", "prm", "prm_hard"] {
         let entry = &manifest["models"][role];
         let bytes = std::fs::read(out.join(entry["file"].as_str().unwrap())).unwrap();
         use sha2::Digest;
@@ -41,8 +47,11 @@ fn smoke_training_of_every_model_then_eval() {
     let eval = ponder(&["eval", "--models", out.to_str().unwrap(), "--problems", "1", "--samples", "2", "--json"]);
     assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
     let v: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
-    for key in ["generator", "large", "prm", "revision", "selection"] {
+    for key in ["generator", "large", "prm", "revision", "selection", "typed"] {
         assert!(v[key].is_object(), "missing {key}: {v}");
+    }
+    for key in ["right_to_wrong", "wrong_to_right"] {
+        assert!(v["revision"][key].is_number(), "missing revision.{key}: {v}");
     }
     assert!(v["prm"]["auroc_hard_labels"].is_number());
     // Within-problem AUROC needs a problem with right and wrong samples: null otherwise.

@@ -104,6 +104,9 @@ fn record_metrics(manifest: &mut Manifest, value: &serde_json::Value) {
             if role == Role::Prm {
                 metrics["selection"] = value["selection"].clone();
             }
+            if role == Role::Generator {
+                metrics["typed"] = value["typed"].clone();
+            }
             entry.metrics = Some(metrics);
         }
     }
@@ -151,6 +154,19 @@ fn print_table(r: &engine::eval::EvalReport) {
             v.first * 100.0,
             v.after_4 * 100.0,
             v.by_attempt.iter().map(|x| format!("{:.1}%", x * 100.0)).collect::<Vec<_>>().join(", ")
+        );
+        println!(
+            "  a revision turns {:.1}% of right attempts wrong and {:.1}% of wrong attempts right",
+            v.right_to_wrong * 100.0,
+            v.wrong_to_right * 100.0
+        );
+    }
+    if let Some(t) = &r.typed {
+        println!(
+            "typed shapes ({} problems the levels rarely draw): pass@1 {:.1}%, on drawn problems of the same operators and operand sizes {:.1}%",
+            t.problems,
+            t.typed * 100.0,
+            t.matched * 100.0
         );
     }
     println!("examples of sampled solutions:");

@@ -39,13 +39,12 @@ pub fn available() -> Result<(), String> {
 /// script's `--check`; returns its verdict (max_abs_diff, cache_matches_full).
 pub fn check_logits(lm: &LanguageModel, models_dir: &Path, device: &Device) -> Result<Value> {
     let task = ArithmeticChain;
-    let tokenizer = task.tokenizer();
     let rows: Vec<Vec<Token>> = [1u8, 3]
         .iter()
         .map(|&l| {
             let p = task.generate(Level::new(l).expect("levels 1 and 3 exist"), 5, 0);
             let mut t = task.prompt_tokens(&p);
-            t.extend(solution_tokens(&p, &tokenizer));
+            t.extend(solution_tokens(&p));
             t
         })
         .collect();

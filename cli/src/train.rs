@@ -1,5 +1,6 @@
-//! `ponder train`: trains the generator, its larger sibling, the PRM (soft and hard labels)
-//! and the revision model, writes safetensors and the manifest, and resumes from checkpoints.
+//! `ponder train`: trains the generator (which is also the revision model), its larger
+//! sibling and the PRM (soft and hard labels), writes safetensors and the manifest, and resumes
+//! from checkpoints.
 
 use crate::progress::Bars;
 use crate::weights_dir;
@@ -10,8 +11,7 @@ use engine::model::weights::{self, MANIFEST_FILE, Role};
 use engine::model::{LanguageModel, ModelConfig, RewardModel};
 use engine::task::{ArithmeticChain, Task};
 use engine::train::prm_data::{self, PrmDataConfig};
-use engine::train::revision_data::{self, RevisionDataConfig};
-use engine::train::{self, Batch, Checkpoints, Fitted, OnPolicy, PrmExample, Schedule, Validation};
+use engine::train::{self, Batch, Checkpoints, Fitted, OnPolicy, OwnAttempts, PrmExample, Schedule, Validation};
 use engine::Device;
 use burn::module::Module;
 use serde_json::json;
@@ -22,7 +22,6 @@ pub enum What {
     Generator,
     Large,
     Prm,
-    Revision,
     /// All of them in order, then `ponder eval` to record the numbers in the manifest.
     All,
 }
@@ -81,6 +80,12 @@ pub struct TrainArgs {
 }
 
 const GENERATOR_STEPS: usize = 10_000;
+/// From this share of a language model's steps on, the earlier attempts of its retry
+/// trajectories are its own samples, made anew every `OWN_ATTEMPTS_EVERY` steps.
+const OWN_ATTEMPTS_FROM: f64 = 0.25;
+const OWN_ATTEMPTS_EVERY: usize = 500;
+/// Training problems and samples per problem of one pool of own attempts.
+const OWN_ATTEMPTS_SHAPE: (usize, usize) = (1536, 4);
 /// Steps over which a continued run's learning rate ramps up again (see `Restart`).
 const CONTINUE_WARMUP: usize = 100;
 const GENERATOR_BATCH: usize = 64;
@@ -91,7 +96,6 @@ const LARGE_GROUP: usize = 4;
 struct Plan {
     schedule: Schedule,
     prm_data: PrmDataConfig,
-    revision_data: RevisionDataConfig,
 }
 
 fn plan(what: Role, a: &TrainArgs) -> Plan {
@@ -104,7 +108,7 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
         (Role::Large, false) => (GENERATOR_STEPS / LARGE_GROUP, GENERATOR_BATCH * LARGE_GROUP, 2e-3),
         // Only the PRM's head trains (its body is the generator's, frozen), hence the high rate.
         (Role::Prm | Role::PrmHard, false) => (1500, 32, 5e-3),
-        (Role::Revision, false) => (1000, 32, 1e-3),
+        (Role::Revision, false) => unreachable!("the generator is the revision model"),
     };
     let steps = a.steps.map(|s| s as usize).unwrap_or(steps);
     let lr = a.learning_rate.unwrap_or(lr);
@@ -114,13 +118,6 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
             problems: if smoke { 4 } else { 1000 },
             samples_per_problem: if smoke { 2 } else { 4 },
             rollouts: a.rollouts.map(|r| r as usize).unwrap_or(if smoke { 2 } else { 8 }),
-            seed: a.seed,
-        },
-        revision_data: RevisionDataConfig {
-            problems: if smoke { 4 } else { 1500 },
-            samples_per_problem: if smoke { 2 } else { 8 },
-            trajectories_per_problem: 2,
-            right_attempt_share: 0.5,
             seed: a.seed,
         },
     }
@@ -211,8 +208,7 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
         What::Generator => vec![Role::Generator],
         What::Large => vec![Role::Large],
         What::Prm => vec![Role::Prm],
-        What::Revision => vec![Role::Revision],
-        What::All => vec![Role::Generator, Role::Large, Role::Prm, Role::Revision],
+        What::All => vec![Role::Generator, Role::Large, Role::Prm],
     };
     if a.continue_shipped && !matches!(a.what, What::Generator | What::Large) {
         bail!("--continue-shipped continues one language model: ponder train generator|large --continue-shipped");
@@ -223,7 +219,7 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
         match role {
             Role::Generator | Role::Large => train_language_model(&a, role, &device, &backend, &cancel)?,
             Role::Prm | Role::PrmHard => train_prm(&a, &device, &backend, &cancel)?,
-            Role::Revision => train_revision(&a, &device, &backend, &cancel)?,
+            Role::Revision => unreachable!("the generator is the revision model"),
         }
     }
     if a.what == What::All {
@@ -264,26 +260,35 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         let fingerprint = fingerprint(role, &plan, &format!("continues {}", earlier.sha256));
         (model, Some(earlier), fingerprint, format!("{}-continued", role.name()))
     } else {
-        (LanguageModel::init(&config, &ad), None, fingerprint(role, &plan, ""), role.name().to_string())
+        // Rotary positions have no table to outgrow: trained with room for retry trajectories,
+        // shipped with the role's own context.
+        let room = ModelConfig { max_len: config.max_len.max(train::corpus::MAX_SEQUENCE), ..config.clone() };
+        (LanguageModel::init(&room, &ad), None, fingerprint(role, &plan, ""), role.name().to_string())
     };
     let s = plan.schedule.clone();
     let params = config.lm_params();
     println!("\n{}: {} parameters, {} steps × {} problems", role.name(), params, s.steps, s.batch_size);
     let mut bars = Bars::new();
+    let checkpoints = checkpoint_dir(a, &run_name)?;
+    let mut own = OwnAttemptsPool::new(&checkpoints.dir, &s, a.scale, &config, device);
     let fitted = train::fit(
         model,
         &s,
         &fingerprint,
         continues.as_ref().map(|c| c.progress.clone()),
-        |step| Batch::language_model(&language_model_batch(role, s.seed, step, s.batch_size), &ad),
+        |step, model: &LanguageModel| {
+            own.refresh(step, model, cancel);
+            Batch::language_model(&language_model_batch(role, s.seed, step, s.batch_size, own.current()), &ad)
+        },
         train::lm_loss,
-        Some(&checkpoint_dir(a, &run_name)?),
+        Some(&checkpoints),
         None,
         &mut bars,
         cancel,
     )?;
     report(role, &fitted.progress);
     let mut rec = record(&fitted.progress, &s, params, backend);
+    rec["data"] = own.record();
     if let (Some(c), Some(r)) = (&continues, s.restart) {
         rec["continued_from"] = json!({
             "step": r.from_step,
@@ -293,7 +298,106 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
             "shipped_final_learning_rate": c.final_learning_rate,
         });
     }
-    ship(&a.out, role, &config, &fitted.model.valid(), rec)
+    ship(&a.out, role, &config, &fitted.model.valid(), rec)?;
+    if role == Role::Generator {
+        // The generator learnt its retries from the first step: it is the revision model too,
+        // the same file read with room for four earlier attempts.
+        let r_config = Role::Revision.default_config(vocab);
+        weights_dir::alias_entry(&a.out, Role::Revision, Role::Generator, &r_config)?;
+        println!("revision: the generator's weights, with room for {} positions", r_config.max_len);
+    }
+    Ok(())
+}
+
+/// The pool of a language model's own attempts its retry trajectories read, made anew from the
+/// model every `OWN_ATTEMPTS_EVERY` steps once it makes realistic errors, and kept beside the
+/// checkpoint so a resumed run reads the same one.
+struct OwnAttemptsPool<'a> {
+    dir: PathBuf,
+    from: usize,
+    shape: (usize, usize),
+    seed: u64,
+    config: ModelConfig,
+    device: &'a Device,
+    current: Option<OwnAttempts>,
+    /// (step, samples, share wrong, seconds) of every pool made or read.
+    made: Vec<(usize, usize, f64, f64)>,
+}
+
+impl<'a> OwnAttemptsPool<'a> {
+    const FILE: &'static str = "own-attempts.json";
+
+    fn new(dir: &Path, s: &Schedule, scale: Scale, config: &ModelConfig, device: &'a Device) -> Self {
+        let smoke = scale == Scale::Smoke;
+        OwnAttemptsPool {
+            dir: dir.to_path_buf(),
+            from: if smoke { 1 } else { (s.steps as f64 * OWN_ATTEMPTS_FROM) as usize },
+            shape: if smoke { (4, 2) } else { OWN_ATTEMPTS_SHAPE },
+            seed: s.seed,
+            config: config.clone(),
+            device,
+            current: None,
+            made: Vec::new(),
+        }
+    }
+
+    /// The step whose pool is in use at `step`, if any.
+    fn due(&self, step: usize) -> Option<usize> {
+        (step >= self.from).then(|| self.from + (step - self.from) / OWN_ATTEMPTS_EVERY * OWN_ATTEMPTS_EVERY)
+    }
+
+    fn refresh(&mut self, step: usize, model: &LanguageModel, cancel: &CancelToken) {
+        let Some(due) = self.due(step) else { return };
+        if self.current.as_ref().is_some_and(|c| c.made_at_step == due) {
+            return;
+        }
+        let path = self.dir.join(Self::FILE);
+        let started = std::time::Instant::now();
+        let saved = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<OwnAttempts>(&b).ok()).filter(|p| p.made_at_step == due);
+        let pool = match saved {
+            Some(p) => p,
+            None => {
+                let generator = model.valid();
+                let mut quiet = train::Quiet;
+                let mut source = OnPolicy { generator: &generator, config: &self.config, device: self.device, observer: &mut quiet, cancel };
+                let (count, samples) = self.shape;
+                // A failed or stopped sampling leaves the made attempts of the last pool in use
+                // (training goes on; Ctrl-C stops it at the next step).
+                match pollster::block_on(OwnAttempts::sample(&mut source, (count, samples, self.seed, due))) {
+                    Ok(p) => {
+                        if let Ok(bytes) = serde_json::to_vec(&p) {
+                            let _ = weights_dir::write_atomic(&path, &bytes);
+                        }
+                        p
+                    }
+                    Err(e) => {
+                        eprintln!("own attempts at step {due}: {e}; keeping the last pool");
+                        return;
+                    }
+                }
+            }
+        };
+        let samples = pool.problems.iter().map(|p| p.right.len() + p.wrong.len()).sum();
+        self.made.push((due, samples, pool.wrong_share(), started.elapsed().as_secs_f64()));
+        self.current = Some(pool);
+    }
+
+    fn current(&self) -> Option<&OwnAttempts> {
+        self.current.as_ref()
+    }
+
+    fn record(&self) -> serde_json::Value {
+        json!({
+            "distribution": "chains of 1-8 operations over everything the parser accepts (task::arithmetic::training_shape)",
+            "retry_share": train::corpus::RETRY_SHARE,
+            "right_attempt_share": train::corpus::RIGHT_ATTEMPT_SHARE,
+            "tokens_per_batch": train::corpus::TOKENS_PER_EXAMPLE,
+            "own_attempts_from_step": self.from,
+            "own_attempts_every": OWN_ATTEMPTS_EVERY,
+            "own_attempts_problems_samples": [self.shape.0, self.shape.1],
+            "own_attempts": self.made.iter().map(|(step, n, wrong, secs)| json!({"step": step, "samples": n, "wrong_share": (wrong * 1000.0).round() / 1000.0, "seconds": (secs * 10.0).round() / 10.0})).collect::<Vec<_>>(),
+        })
+    }
 }
 
 /// A shipped model and the record of the run that made it, for `--continue-shipped`.
@@ -336,7 +440,8 @@ fn shipped_run(a: &TrainArgs, role: Role, config: &ModelConfig, schedule: &Sched
         resumed: training["resumed"].as_u64().unwrap_or(0) as usize,
         ..train::Progress::default()
     };
-    let model = weights_dir::language_model(&a.out, role, &entry, device)?;
+    // With room for retry trajectories (see train_language_model).
+    let model = weights_dir::language_model(&a.out, role, &entry, device)?.with_max_len(config.max_len.max(train::corpus::MAX_SEQUENCE), device);
     // The shipped run's own schedule (this version's shape, its steps and peak), at its end.
     let final_learning_rate = cosine_schedule(done, schedule.batch_size, number("learning_rate")?, schedule.seed).learning_rate_at(done.saturating_sub(1));
     Ok((model, ShippedRun { progress, sha256: entry.sha256.clone(), final_learning_rate }))
@@ -344,11 +449,11 @@ fn shipped_run(a: &TrainArgs, role: Role, config: &ModelConfig, schedule: &Sched
 
 /// Step `step`'s examples: the generator's stream, or for the large model (at full scale)
 /// `LARGE_GROUP` consecutive generator batches, so both see the same problems in the same order.
-fn language_model_batch(role: Role, seed: u64, step: usize, batch_size: usize) -> Vec<train::LmExample> {
+fn language_model_batch(role: Role, seed: u64, step: usize, batch_size: usize, own: Option<&OwnAttempts>) -> Vec<train::LmExample> {
     if role == Role::Large && batch_size == GENERATOR_BATCH * LARGE_GROUP {
-        (0..LARGE_GROUP).flat_map(|i| train::corpus::generator_batch(seed, step * LARGE_GROUP + i, GENERATOR_BATCH)).collect()
+        (0..LARGE_GROUP).flat_map(|i| train::corpus::generator_batch(seed, step * LARGE_GROUP + i, GENERATOR_BATCH, own)).collect()
     } else {
-        train::corpus::generator_batch(seed, step, batch_size)
+        train::corpus::generator_batch(seed, step, batch_size, own)
     }
 }
 
@@ -441,7 +546,7 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
             &s,
             &fingerprint(role, &plan, &data_path.display().to_string()),
             None,
-            |step| Batch::reward_model(&train::epoch_batch(&train_set, s.seed, step, s.batch_size), &ad),
+            |step, _: &RewardModel| Batch::reward_model(&train::epoch_batch(&train_set, s.seed, step, s.batch_size), &ad),
             train::prm_loss,
             Some(&checkpoint_dir(a, role.name())?),
             Some(validation),
@@ -466,59 +571,4 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
         ship(&a.out, role, &g_config, &fitted.model.valid(), rec)?;
     }
     Ok(())
-}
-
-fn train_revision(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
-    let plan = plan(Role::Revision, a);
-    let vocab = ArithmeticChain.tokenizer().vocab_size();
-    let r_config = Role::Revision.default_config(vocab);
-    let (generator, g_config) = trained_generator(&a.out, device)?;
-    let data_path = a.checkpoints.join("revision_data").join(format!(
-        "{}.json",
-        serde_json::to_string(&plan.revision_data)?.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>()
-    ));
-    if a.fresh && data_path.exists() {
-        std::fs::remove_file(&data_path)?;
-    }
-    let mut bars = Bars::new();
-    let (data, data_seconds) = cached(&data_path, || {
-        let mut source = OnPolicy { generator: &generator, config: &g_config, device, observer: &mut bars, cancel };
-        Ok(pollster::block_on(revision_data::build(&mut source, &r_config, &plan.revision_data))?)
-    })?;
-    let examples = revision_data::examples(&data);
-    if examples.is_empty() {
-        bail!("no revision trajectories could be built");
-    }
-    println!("revision data: {} trajectories ({} end with the reference solution) ({:.0} s)", examples.len(), data.reference_endings, data_seconds);
-    let s = plan.schedule.clone();
-    let ad = device.clone().autodiff();
-    ad.seed(s.seed);
-    // Starts from the generator, with room for four earlier attempts.
-    let model = trained_generator(&a.out, &ad)?.0.with_max_len(r_config.max_len, &ad);
-    println!("\nrevision: {} parameters, {} steps × {}", r_config.lm_params(), s.steps, s.batch_size);
-    let fitted = train::fit(
-        model,
-        &s,
-        &fingerprint(Role::Revision, &plan, &data_path.display().to_string()),
-        None,
-        |step| Batch::language_model(&train::epoch_batch(&examples, s.seed, step, s.batch_size), &ad),
-        train::lm_loss,
-        Some(&checkpoint_dir(a, Role::Revision.name())?),
-        None,
-        &mut bars,
-        cancel,
-    )?;
-    report(Role::Revision, &fitted.progress);
-    let mut rec = record(&fitted.progress, &s, r_config.lm_params(), backend);
-    rec["data"] = json!({
-        "problems": plan.revision_data.problems,
-        "samples_per_problem": plan.revision_data.samples_per_problem,
-        "right_attempt_share": plan.revision_data.right_attempt_share,
-        "trajectories": examples.len(),
-        "reference_endings": data.reference_endings,
-        "generated_tokens": data.tokens_generated,
-        "data_seconds": (data_seconds * 10.0).round() / 10.0,
-        "initialised_from": "generator",
-    });
-    ship(&a.out, Role::Revision, &r_config, &fitted.model.valid(), rec)
 }

@@ -27,7 +27,7 @@ fn shapes() -> Vec<(&'static str, ModelConfig)> {
 
 /// One shape: `rounds` of Ponder's training steps then PyTorch's on `steps` timed batches.
 fn shape(name: &str, config: &ModelConfig, steps: usize, rounds: usize, threads: usize) -> Result<Value> {
-    let batches: Vec<Vec<LmExample>> = (0..WARMUP + steps).map(|s| generator_batch(SEED, s, BATCH)).collect();
+    let batches: Vec<Vec<LmExample>> = (0..WARMUP + steps).map(|s| generator_batch(SEED, s, BATCH, None)).collect();
     let spec = json!({
         "config": config,
         "warmup": WARMUP,

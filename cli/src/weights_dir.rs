@@ -27,11 +27,7 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
 
 /// Replaces the manifest in `dir` (through a temporary file, so a kill leaves the old one whole).
 pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
-    let path = dir.join(MANIFEST_FILE);
-    let tmp = dir.join(format!("{MANIFEST_FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_string_pretty(manifest)? + "\n").with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    write_atomic(&dir.join(MANIFEST_FILE), (serde_json::to_string_pretty(manifest)? + "\n").as_bytes())
 }
 
 /// The models the strategies run on: those in `dir`, or randomly initialised ones (from
@@ -76,6 +72,24 @@ pub fn save_model<M: burn::store::ModuleSnapshot>(dir: &Path, role: Role, config
     manifest.models.insert(role, entry);
     write_manifest(dir, &manifest)?;
     Ok((path, bytes))
+}
+
+/// Lists `role` in the manifest as `from`'s weights file read with `config` (a model that serves
+/// two roles, such as the generator that is its own revision model).
+pub fn alias_entry(dir: &Path, role: Role, from: Role, config: &ModelConfig) -> Result<()> {
+    let mut manifest = read_manifest(dir)?.with_context(|| format!("no {MANIFEST_FILE} in {}", dir.display()))?;
+    let mut entry = manifest.entry(from)?.clone();
+    entry.config = config.clone();
+    entry.training = Some(serde_json::json!({ "same_weights_as": from.name() }));
+    manifest.models.insert(role, entry);
+    write_manifest(dir, &manifest)
+}
+
+/// Writes `bytes` to `path` through a temporary file, so a kill leaves the old file whole.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 fn empty_manifest() -> Manifest {

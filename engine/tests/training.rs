@@ -10,7 +10,7 @@ use engine::train::{self, Batch, Checkpoints, PrmExample, Schedule, TrainError, 
 use engine::Device;
 
 fn tiny() -> ModelConfig {
-    ModelConfig { vocab_size: ArithmeticChain.tokenizer().vocab_size(), d_model: 16, n_layers: 1, n_heads: 2, d_ff: 32, max_len: 256, positions: Positions::Learned }
+    ModelConfig { vocab_size: ArithmeticChain.tokenizer().vocab_size(), d_model: 16, n_layers: 1, n_heads: 2, d_ff: 32, max_len: 768, positions: Positions::Rotary }
 }
 
 fn schedule(steps: usize) -> Schedule {
@@ -51,7 +51,7 @@ fn run(steps: usize, dir: Option<&std::path::Path>, observer: &mut dyn TrainObse
         &s,
         "test",
         None,
-        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
+        |step, _: &_| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size, None), &device),
         train::lm_loss,
         checkpoints.as_ref(),
         None,
@@ -63,7 +63,7 @@ fn run(steps: usize, dir: Option<&std::path::Path>, observer: &mut dyn TrainObse
 /// The model's logits on a fixed batch: equal logits mean equal weights for our purposes.
 fn weights_of(model: &LanguageModel) -> Vec<f32> {
     let device = Device::flex();
-    let batch = Batch::language_model(&train::corpus::generator_batch(77, 0, 4), &device);
+    let batch = Batch::language_model(&train::corpus::generator_batch(77, 0, 4, None), &device);
     let logits = model.valid().forward(batch.tokens, batch.positions, batch.mask);
     logits.into_data().iter::<f32>().collect()
 }
@@ -104,7 +104,7 @@ fn interrupted_run_resumes_to_the_same_weights() {
         &s,
         "other settings",
         None,
-        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
+        |step, _: &_| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size, None), &device),
         train::lm_loss,
         Some(&Checkpoints { dir: dir.clone(), every: 2 }),
         None,
@@ -126,7 +126,7 @@ fn a_finished_run_continues_with_a_fresh_optimiser_and_one_record() {
         &s,
         "continued",
         Some(first.progress.clone()),
-        |step| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size), &device),
+        |step, _: &_| Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size, None), &device),
         train::lm_loss,
         None,
         None,
@@ -175,7 +175,7 @@ fn reward_model_fits_soft_labels() {
         &s,
         "prm",
         None,
-        |step| Batch::reward_model(&train::epoch_batch(&examples, 1, step, 8), &device),
+        |step, _: &_| Batch::reward_model(&train::epoch_batch(&examples, 1, step, 8), &device),
         train::prm_loss,
         None,
         None,

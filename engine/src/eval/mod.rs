@@ -4,6 +4,7 @@
 
 mod auroc;
 mod generate;
+pub mod typed;
 
 pub use auroc::{auroc, within_problem_auroc};
 pub use generate::{GENERATION_BATCH, generate_all};
@@ -101,6 +102,26 @@ pub struct RevisionEval {
     /// Pass@1 of the attempt after 4 revisions (the 5th), levels 1–3.
     pub after_4: f64,
     pub by_attempt: Vec<f64>,
+    /// Of the right attempts that were revised, the share whose next attempt is wrong (the
+    /// study: about 38%).
+    #[serde(default)]
+    pub right_to_wrong: f64,
+    /// Of the wrong attempts that were revised, the share whose next attempt is right.
+    #[serde(default)]
+    pub wrong_to_right: f64,
+}
+
+/// The generator on problems typed in shapes the levels rarely draw, against drawn problems of
+/// the same operators and operand sizes ([`typed`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypedEval {
+    pub problems: usize,
+    /// Sampled pass@1 on the typed problems.
+    pub typed: f64,
+    /// Sampled pass@1 on their matched drawn problems.
+    pub matched: f64,
+    /// Per typed problem: (problem, its pass@1, its matches' pass@1).
+    pub by_problem: Vec<(String, f64, f64)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -122,6 +143,8 @@ pub struct EvalReport {
     pub revision: Option<RevisionEval>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionEval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typed: Option<TypedEval>,
     pub size: EvalSize,
     pub seconds: f64,
     /// A few sampled solutions per level, as the generator wrote them (problem, text, correct).
@@ -229,11 +252,11 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
             correct_steps,
         });
 
-        // Best-of-N selection on levels 2–4 over the same samples.
+        // Best-of-N selection on levels 3–5 over the same samples.
         let mut n = 0usize;
         let (mut pass, mut majority, mut weighted) = (0.0, 0usize, 0usize);
         for (i, (level, p)) in problems.iter().enumerate() {
-            if !(2..=4).contains(&level.get()) {
+            if !(3..=5).contains(&level.get()) {
                 continue;
             }
             let candidates: Vec<Candidate> = graded
@@ -260,10 +283,11 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
             pass_at_1: pass / n,
             majority_16: majority as f64 / n,
             weighted_16: weighted as f64 / n,
-            levels: "2-4".into(),
+            levels: "3-5".into(),
         });
     }
 
+    report.typed = Some(typed_shapes(g_model, g_config, size, device, progress, cancel).await?);
     if let Some((r_model, r_config)) = models.revision {
         report.revision = Some(revision_gain(r_model, r_config, &problems, size, device, progress, cancel).await?);
     }
@@ -379,6 +403,38 @@ pub fn step_labels(problem: &ChainProblem, row: &Row) -> Vec<bool> {
     labels
 }
 
+/// Matched drawn problems per typed one.
+const MATCHES_PER_TYPED: usize = 8;
+
+async fn typed_shapes(model: &LanguageModel, config: &ModelConfig, size: &EvalSize, device: &Device, progress: &mut dyn EvalProgress, cancel: &CancelToken) -> Result<TypedEval, InferError> {
+    let task = ArithmeticChain;
+    let typed_set = typed::typed_problems();
+    // Each typed problem, then its matches.
+    let groups: Vec<Vec<ChainProblem>> = typed_set.iter().map(|p| std::iter::once(p.clone()).chain(typed::matched(p, MATCHES_PER_TYPED, size.seed)).collect()).collect();
+    let all: Vec<&ChainProblem> = groups.iter().flatten().collect();
+    let n = size.samples_per_problem;
+    let starts: Vec<RowStart> = all
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let ctx = task.prompt_tokens(p);
+            (0..n).map(move |s| RowStart { context: ctx.clone(), seed: derive_seed(&[size.seed, 0x7E, i as u64, s as u64]) })
+        })
+        .collect();
+    progress.phase("generator: typed shapes", starts.len() as u64);
+    let rows = generate_all(model, config, &task.tokenizer(), device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| progress.done(d as u64)).await?;
+    let pass: Vec<f64> = all.iter().zip(rows.chunks(n)).map(|(p, rs)| fraction(rs.iter().map(|r| task.grade(p, &task.text_of(r.generated())).answer_correct))).collect();
+    let mut at = 0;
+    let mut by_problem = Vec::new();
+    for (p, g) in typed_set.iter().zip(&groups) {
+        let matched = pass[at + 1..at + g.len()].iter().sum::<f64>() / (g.len() - 1).max(1) as f64;
+        by_problem.push((p.expression(), pass[at], matched));
+        at += g.len();
+    }
+    let mean = |f: fn(&(String, f64, f64)) -> f64| by_problem.iter().map(f).sum::<f64>() / by_problem.len().max(1) as f64;
+    Ok(TypedEval { problems: by_problem.len(), typed: mean(|b| b.1), matched: mean(|b| b.2), by_problem })
+}
+
 async fn revision_gain(
     model: &LanguageModel,
     config: &ModelConfig,
@@ -398,6 +454,7 @@ async fn revision_gain(
         .flat_map(|(i, _)| (0..size.revision_chains).map(move |c| (i, c)))
         .collect();
     let mut history: Vec<Vec<Vec<Token>>> = vec![Vec::new(); chains.len()];
+    let mut right: Vec<Vec<bool>> = vec![Vec::new(); chains.len()];
     let mut by_attempt = Vec::new();
     progress.phase("revision: chains of 5 attempts", (chains.len() * ATTEMPTS) as u64);
     for attempt in 0..ATTEMPTS {
@@ -412,11 +469,16 @@ async fn revision_gain(
         let base = attempt * chains.len();
         let rows = generate_all(model, config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| progress.done((base + d) as u64)).await?;
         let mut correct = 0usize;
-        for ((&(i, _), h), row) in chains.iter().zip(history.iter_mut()).zip(rows) {
-            correct += task.grade(&problems[i].1, &task.text_of(row.generated())).answer_correct as usize;
+        for (((&(i, _), h), r), row) in chains.iter().zip(history.iter_mut()).zip(right.iter_mut()).zip(rows) {
+            let ok = task.grade(&problems[i].1, &task.text_of(row.generated())).answer_correct;
+            correct += ok as usize;
+            r.push(ok);
             h.push(row.generated().to_vec());
         }
         by_attempt.push(correct as f64 / chains.len().max(1) as f64);
     }
-    Ok(RevisionEval { first: by_attempt[0], after_4: by_attempt[ATTEMPTS - 1], by_attempt })
+    // Each revision's (before, after) verdicts.
+    let moves: Vec<(bool, bool)> = right.iter().flat_map(|r| r.windows(2).map(|w| (w[0], w[1]))).collect();
+    let turned = |from: bool| fraction(moves.iter().filter(|m| m.0 == from).map(|m| m.1 != from));
+    Ok(RevisionEval { first: by_attempt[0], after_4: by_attempt[ATTEMPTS - 1], by_attempt, right_to_wrong: turned(true), wrong_to_right: turned(false) })
 }

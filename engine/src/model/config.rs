@@ -45,21 +45,22 @@ pub enum ModelConfigError {
 }
 
 impl ModelConfig {
-    /// The small generator meant for the browser (~0.21M parameters).
+    /// The small generator meant for the browser (~0.19M parameters), with rotary positions.
     pub fn small(vocab_size: usize) -> Self {
-        ModelConfig { vocab_size, d_model: 72, n_layers: 3, n_heads: 4, d_ff: 288, max_len: 256, positions: Positions::Learned }
+        ModelConfig { vocab_size, d_model: 72, n_layers: 3, n_heads: 4, d_ff: 288, max_len: 256, positions: Positions::Rotary }
     }
     /// The PRM body: the small generator's shape.
     pub fn prm(vocab_size: usize) -> Self {
         Self::small(vocab_size)
     }
-    /// The revision model: the generator's shape with room for four earlier attempts.
+    /// The revision model: the generator itself (rotary positions have no table to outgrow),
+    /// with room for four earlier attempts.
     pub fn revision(vocab_size: usize) -> Self {
         ModelConfig { max_len: 768, ..Self::small(vocab_size) }
     }
     /// The larger sibling, about 14× the small generator's parameters.
     pub fn large(vocab_size: usize) -> Self {
-        ModelConfig { vocab_size, d_model: 200, n_layers: 6, n_heads: 8, d_ff: 800, max_len: 256, positions: Positions::Learned }
+        ModelConfig { vocab_size, d_model: 192, n_layers: 6, n_heads: 8, d_ff: 768, max_len: 256, positions: Positions::Rotary }
     }
 
     pub fn validate(&self) -> Result<(), ModelConfigError> {
@@ -137,13 +138,13 @@ mod tests {
     /// Manifests without the field read as learned positions, and learned ones write no field.
     #[test]
     fn positions_default_to_learned_and_keep_old_manifests() {
-        let c = ModelConfig::small(22);
+        let c = ModelConfig { positions: Positions::Learned, ..ModelConfig::small(22) };
         let json = serde_json::to_value(&c).unwrap();
         assert!(json.get("positions").is_none(), "{json}");
         assert_eq!(serde_json::from_value::<ModelConfig>(json).unwrap().positions, Positions::Learned);
         let rotary = ModelConfig { positions: Positions::Rotary, ..c };
         let json = serde_json::to_value(&rotary).unwrap();
         assert_eq!(json["positions"], "rotary");
-        assert_eq!(rotary.body_params() + rotary.max_len * rotary.d_model, ModelConfig::small(22).body_params());
+        assert_eq!(rotary.body_params() + rotary.max_len * rotary.d_model, c.body_params());
     }
 }

@@ -102,23 +102,110 @@ pub enum ChainParseError {
     ValueOutOfRange { step: usize, value: i64, max: i64 },
 }
 
-/// How problems of one level are drawn.
-struct LevelSpec {
-    ops: (usize, usize),
-    start: (i64, i64),
-    operand: (i64, i64),
-    multiplier: (i64, i64),
+/// How a family of problems is drawn: the five levels, and the training draw over the whole
+/// space the parser accepts. Values come uniformly from the ranges, or with `spread` by
+/// number of digits first (so a 3-digit range still draws 0, 7 and 42 often).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub ops: (usize, usize),
+    pub start: (i64, i64),
+    /// Operands of + and -.
+    pub operand: (i64, i64),
+    pub multiplier: (i64, i64),
     /// Relative weights of +, -, *.
-    mix: [u32; 3],
+    pub mix: [u32; 3],
+    pub spread: bool,
 }
 
-fn spec(level: Level) -> LevelSpec {
+/// The levels as a difficulty scale over the parser's space: longer chains, larger operands and
+/// larger multipliers. Calibrated on the shipped generator's sampled pass@1 (docs/training.md).
+pub fn level_shape(level: Level) -> Shape {
+    let s = |ops, start, operand, multiplier, mix| Shape { ops, start, operand, multiplier, mix, spread: false };
     match level.get() {
-        1 => LevelSpec { ops: (1, 2), start: (1, 9), operand: (1, 9), multiplier: (2, 2), mix: [1, 0, 0] },
-        2 => LevelSpec { ops: (2, 3), start: (2, 30), operand: (1, 20), multiplier: (2, 2), mix: [1, 1, 0] },
-        3 => LevelSpec { ops: (3, 4), start: (5, 60), operand: (2, 50), multiplier: (2, 9), mix: [2, 2, 1] },
-        4 => LevelSpec { ops: (4, 5), start: (10, 99), operand: (10, 99), multiplier: (2, 12), mix: [2, 2, 1] },
-        _ => LevelSpec { ops: (5, 6), start: (100, 999), operand: (100, 999), multiplier: (2, 19), mix: [2, 2, 2] },
+        1 => s((1, 2), (0, 20), (0, 20), (0, 9), [3, 2, 1]),
+        2 => s((2, 3), (0, 99), (0, 99), (0, 9), [2, 2, 1]),
+        3 => s((3, 5), (10, 99), (0, 99), (2, 12), [2, 2, 1]),
+        4 => s((4, 6), (10, 999), (0, 999), (2, 19), [2, 2, 1]),
+        _ => s((6, 8), (100, 999), (10, 999), (2, 99), [2, 2, 2]),
+    }
+}
+
+/// The training draw's shape for a chain of `n_ops` operations: operands of one to three
+/// digits, multipliers of one to three, and an operator mix of its own, all drawn per problem,
+/// so every problem the parser accepts has a chance (typed problems are never out of
+/// distribution).
+pub fn training_shape(n_ops: usize, rng: &mut impl Rng) -> Shape {
+    let digits = rng.random_range(1..=3u32);
+    let top = 10i64.pow(digits) - 1;
+    let multiplier_top = match rng.random_range(0..20u32) {
+        0..=9 => 9,
+        10..=16 => 99,
+        _ => 999,
+    };
+    let mut mix = [rng.random_range(0..=3u32), rng.random_range(0..=3u32), rng.random_range(0..=3u32)];
+    if mix == [0, 0, 0] {
+        mix[0] = 1;
+    }
+    Shape { ops: (n_ops, n_ops), start: (0, top), operand: (0, top), multiplier: (0, multiplier_top), mix, spread: true }
+}
+
+impl Shape {
+    fn value(&self, (lo, hi): (i64, i64), rng: &mut impl Rng) -> i64 {
+        if !self.spread || hi < 10 {
+            return rng.random_range(lo..=hi);
+        }
+        let most = hi.to_string().len() as u32;
+        let digits = rng.random_range(1..=most);
+        let low = if digits == 1 { lo } else { 10i64.pow(digits - 1).max(lo) };
+        rng.random_range(low..=(10i64.pow(digits) - 1).min(hi))
+    }
+
+    /// A chain of this shape. Every intermediate value stays within ±[`MAX_VALUE`]: where an
+    /// operation would leave that range another one takes its place, so the stream of draws
+    /// stays fixed.
+    pub fn draw(&self, rng: &mut impl Rng) -> ChainProblem {
+        let n_ops = rng.random_range(self.ops.0..=self.ops.1);
+        let start = self.value(self.start, rng);
+        let mut value = start;
+        let mut ops = Vec::with_capacity(n_ops);
+        let total: u32 = self.mix.iter().sum();
+        for _ in 0..n_ops {
+            let mut pick = rng.random_range(0..total);
+            let mut op = Op::Add;
+            for (i, w) in self.mix.iter().enumerate() {
+                if pick < *w {
+                    op = [Op::Add, Op::Sub, Op::Mul][i];
+                    break;
+                }
+                pick -= w;
+            }
+            let b = self.value(if op == Op::Mul { self.multiplier } else { self.operand }, rng);
+            if op == Op::Mul && (value * b).abs() > MAX_VALUE {
+                // towards zero: |value ∓ b| stays far inside the range
+                op = if value > 0 { Op::Sub } else { Op::Add };
+            }
+            if op == Op::Add && value + b > MAX_VALUE {
+                op = Op::Sub;
+            }
+            if op == Op::Sub && value - b < -MAX_VALUE {
+                op = Op::Add;
+            }
+            value = op.apply(value, b);
+            ops.push((op, b));
+        }
+        ChainProblem { start, ops }
+    }
+
+    /// Whether a chain of this shape could have drawn `p` (ignoring the replaced operations).
+    fn admits(&self, p: &ChainProblem) -> bool {
+        let within = |(lo, hi): (i64, i64), v: i64| (lo.min(0)..=hi).contains(&v);
+        p.ops.len() <= self.ops.1
+            && p.start <= self.start.1
+            && p.ops.iter().all(|&(op, b)| match op {
+                Op::Mul => self.mix[2] > 0 && within(self.multiplier, b),
+                Op::Sub => self.mix[1] > 0 && within(self.operand, b),
+                Op::Add => within(self.operand, b),
+            })
     }
 }
 
@@ -182,44 +269,8 @@ impl Task for ArithmeticChain {
     }
 
     fn generate(&self, level: Level, seed: u64, index: u64) -> ChainProblem {
-        let s = spec(level);
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, level.get() as u64, index]));
-        let n_ops = rng.random_range(s.ops.0..=s.ops.1);
-        let start = rng.random_range(s.start.0..=s.start.1);
-        let mut value = start;
-        let mut ops = Vec::with_capacity(n_ops);
-        let total: u32 = s.mix.iter().sum();
-        for _ in 0..n_ops {
-            let mut pick = rng.random_range(0..total);
-            let mut op = Op::Add;
-            for (i, w) in s.mix.iter().enumerate() {
-                if pick < *w {
-                    op = [Op::Add, Op::Sub, Op::Mul][i];
-                    break;
-                }
-                pick -= w;
-            }
-            let mut b = match op {
-                Op::Mul => rng.random_range(s.multiplier.0..=s.multiplier.1),
-                _ => rng.random_range(s.operand.0..=s.operand.1),
-            };
-            // Keep generated chains non-negative and inside MAX_VALUE: fall back to
-            // another operation rather than redrawing, so the stream of draws stays fixed.
-            if op == Op::Sub && b > value {
-                op = Op::Add;
-            }
-            if op == Op::Mul && value * b > MAX_VALUE {
-                op = if value >= b { Op::Sub } else { Op::Add };
-                b = b.min(value.max(1));
-            }
-            if op == Op::Add && value + b > MAX_VALUE {
-                op = Op::Sub;
-                b = b.min(value);
-            }
-            value = op.apply(value, b);
-            ops.push((op, b));
-        }
-        ChainProblem { start, ops }
+        level_shape(level).draw(&mut rng)
     }
 
     fn parse(&self, input: &str) -> Result<ChainProblem, ChainParseError> {
@@ -312,31 +363,9 @@ impl Task for ArithmeticChain {
     }
 
     fn level_of(&self, p: &ChainProblem) -> Level {
-        // The lowest level whose generator draws chains of this length, operand size and
-        // operator mix (see `spec`); each criterion gives a level and the hardest one counts.
-        let by_ops = match p.ops.len() {
-            0..=2 => 1,
-            3 => 2,
-            4 => 3,
-            5 => 4,
-            _ => 5,
-        };
-        let largest = p.ops.iter().filter(|o| o.0 != Op::Mul).map(|o| o.1).chain([p.start]).max().unwrap_or(0);
-        let by_size = match largest {
-            0..=9 => 1,
-            10..=30 => 2,
-            31..=60 => 3,
-            61..=99 => 4,
-            _ => 5,
-        };
-        let by_mix = match p.ops.iter().filter(|o| o.0 == Op::Mul).map(|o| o.1).max() {
-            Some(m) if m > 12 => 5,
-            Some(m) if m > 9 => 4,
-            Some(_) => 3,
-            None if p.ops.iter().any(|o| o.0 == Op::Sub) => 2,
-            None => 1,
-        };
-        Level(by_ops.max(by_size).max(by_mix))
+        // The lowest level whose shape could draw a chain of this length, these operand sizes
+        // and this operator mix.
+        Level::ALL.into_iter().find(|&l| level_shape(l).admits(p)).unwrap_or(Level::ALL[4])
     }
 
     fn prompt(&self, p: &ChainProblem) -> String {
@@ -428,16 +457,44 @@ mod tests {
             let c: Vec<_> = (0..20).map(|i| t.generate(level, 8, i)).collect();
             assert_ne!(a, c);
             for p in &a {
-                assert!(p.values().iter().all(|v| (0..=MAX_VALUE).contains(v)), "{p:?}");
+                assert!(p.values().iter().all(|v| v.abs() <= MAX_VALUE), "{p:?}");
                 let parsed = t.parse(&p.expression()).unwrap();
                 assert_eq!(&parsed, p);
             }
         }
-        let l1 = t.generate(Level::new(1).unwrap(), 1, 0);
-        assert!(l1.ops.iter().all(|o| o.0 == Op::Add) && l1.ops.len() <= 2);
+        let l1: Vec<_> = (0..50).map(|i| t.generate(Level::new(1).unwrap(), 1, i)).collect();
+        assert!(l1.iter().all(|p| p.ops.len() <= 2 && p.start <= 20));
         let l5: Vec<_> = (0..50).map(|i| t.generate(Level::new(5).unwrap(), 1, i)).collect();
-        assert!(l5.iter().all(|p| p.ops.len() >= 5 && p.start >= 100));
+        assert!(l5.iter().all(|p| p.ops.len() >= 6 && p.start >= 100));
         assert!(l5.iter().any(|p| p.ops.iter().any(|o| o.0 == Op::Mul)));
+    }
+
+    /// The training draw reaches every corner of what the parser accepts: zero operands,
+    /// small operands after large starts, eight operations, negative values, large multipliers.
+    #[test]
+    fn training_draw_covers_what_people_type() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let draws: Vec<ChainProblem> = (0..20_000)
+            .map(|i| {
+                let n = 1 + i % MAX_OPS;
+                training_shape(n, &mut rng).draw(&mut rng)
+            })
+            .collect();
+        for p in &draws {
+            assert_eq!(t_parse(&p.expression()), *p);
+        }
+        let any = |f: &dyn Fn(&ChainProblem) -> bool| draws.iter().filter(|p| f(p)).count();
+        assert!(any(&|p| p.ops.iter().any(|o| o.1 == 0)) > 500, "zero operands");
+        assert!(any(&|p| p.start >= 100 && p.ops.iter().any(|o| o.0 != Op::Mul && o.1 < 10)) > 500, "small after large");
+        assert!(any(&|p| p.ops.len() == MAX_OPS) > 2000, "eight operations");
+        assert!(any(&|p| p.values().iter().any(|&v| v < 0)) > 2000, "negative values");
+        assert!(any(&|p| p.ops.iter().any(|o| o.0 == Op::Mul && o.1 >= 100)) > 200, "3-digit multipliers");
+        assert!(any(&|p| p.ops.iter().all(|o| o.0 == Op::Mul)) > 200, "all products");
+        assert!(any(&|p| p.values().iter().any(|&v| v.abs() > 10_000)) > 500, "5-digit values");
+    }
+
+    fn t_parse(s: &str) -> ChainProblem {
+        task().parse(s).unwrap()
     }
 
     #[test]

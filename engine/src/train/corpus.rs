@@ -1,73 +1,211 @@
-//! The generator's training data: correct step-by-step solutions of seeded problems across
-//! levels 1–5, never a held-out problem.
+//! The generator's training data, one stream from the first step: correct step-by-step
+//! solutions of chains drawn over everything the parser accepts, and retry trajectories
+//! (earlier attempts, then a correct one) so that the generator is its own revision model.
+//! Never a held-out problem.
+//!
+//! The earlier attempts of a trajectory are the model's own samples where a pool of them is
+//! at hand ([`OwnAttempts`], refreshed during training once the model makes realistic errors),
+//! else corrupted reference solutions that make the errors such a model makes (a wrong
+//! result or a miscopied operand, with the chain carried on from it).
 
 use super::batch::LmExample;
 use super::fit::TrainObserver;
 use crate::eval::generate_all;
-use crate::search::SAMPLING_TEMPERATURE;
-use crate::task::heldout::is_heldout;
 use crate::infer::{CancelToken, InferError, Row, RowStart};
 use crate::model::{LanguageModel, ModelConfig};
+use crate::search::SAMPLING_TEMPERATURE;
+use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
+use crate::task::arithmetic::{MAX_OPS, derive_seed, training_shape};
+use crate::task::heldout::is_heldout;
+use crate::task::{ArithmeticChain, ChainProblem, Op, Task, Token, Tokenizer};
 use burn::tensor::Device;
-use crate::task::arithmetic::derive_seed;
-use crate::task::{ArithmeticChain, ChainProblem, Level, Task, Token, Tokenizer};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-/// Levels are drawn with these weights: harder problems are longer and need more examples.
-const LEVEL_WEIGHTS: [u32; 5] = [2, 3, 3, 2, 2];
+/// Share of training steps whose batch is retry trajectories.
+pub const RETRY_SHARE: f64 = 0.3;
+/// Chance that an earlier attempt of a trajectory is a right one: the model must learn to
+/// keep a right answer as well as to mend a wrong one.
+pub const RIGHT_ATTEMPT_SHARE: f64 = 0.3;
+/// Tokens of a batch per unit of batch size: about one 4-operation solution.
+pub const TOKENS_PER_EXAMPLE: usize = 96;
+/// The longest training sequence: the problem, four earlier attempts and the new one.
+pub const MAX_SEQUENCE: usize = 768;
 
-fn draw_level(rng: &mut ChaCha8Rng) -> Level {
-    let total: u32 = LEVEL_WEIGHTS.iter().sum();
-    let mut pick = rng.random_range(0..total);
-    for (l, w) in Level::ALL.iter().zip(LEVEL_WEIGHTS) {
-        if pick < w {
-            return *l;
-        }
-        pick -= w;
-    }
-    Level::ALL[4]
-}
-
-/// A training problem of `level` drawn from `rng`, never a held-out one.
-pub fn draw_problem_at(level: Level, seed: u64, rng: &mut ChaCha8Rng) -> ChainProblem {
+/// A training problem of `n_ops` operations drawn from `rng`, never a held-out one.
+pub fn draw_problem_with(n_ops: usize, rng: &mut ChaCha8Rng) -> ChainProblem {
     loop {
-        let problem = ArithmeticChain.generate(level, seed, rng.random());
+        let problem = training_shape(n_ops, rng).draw(rng);
         if !is_heldout(&problem) {
             return problem;
         }
     }
 }
 
-/// A training problem drawn from `rng` (level by weight, then a random index).
-pub fn draw_problem(seed: u64, rng: &mut ChaCha8Rng) -> (Level, ChainProblem) {
-    let level = draw_level(rng);
-    (level, draw_problem_at(level, seed, rng))
+/// A training problem drawn from `rng`, of 1 to 8 operations.
+pub fn draw_problem(rng: &mut ChaCha8Rng) -> ChainProblem {
+    let n_ops = rng.random_range(1..=MAX_OPS);
+    draw_problem_with(n_ops, rng)
 }
 
 /// The full training sequence of a problem: start token, problem, reference solution, end.
 pub fn solution_example(problem: &ChainProblem) -> LmExample {
-    let tokenizer = ArithmeticChain.tokenizer();
     let mut tokens = ArithmeticChain.prompt_tokens(problem);
     let loss_from = tokens.len();
-    tokens.extend(solution_tokens(problem, &tokenizer));
+    tokens.extend(solution_tokens(problem));
     LmExample { tokens, loss_from }
 }
 
 /// The reference solution followed by the end token.
-pub fn solution_tokens(problem: &ChainProblem, tokenizer: &Tokenizer) -> Vec<Token> {
-    let mut t = tokenizer.encode(&ArithmeticChain.reference_solution(problem)).expect("solutions use the task's alphabet");
+pub fn solution_tokens(problem: &ChainProblem) -> Vec<Token> {
+    text_tokens(&ArithmeticChain.reference_solution(problem))
+}
+
+fn text_tokens(text: &str) -> Vec<Token> {
+    let mut t = ArithmeticChain.tokenizer().encode(text).expect("solutions use the task's alphabet");
     t.push(Tokenizer::EOS);
     t
 }
 
-/// The batch for training step `step`: a pure function of (seed, step), so a resumed run
-/// sees exactly the data it would have seen. One level per batch keeps padding low (lengths
-/// differ five-fold between levels); levels are mixed across steps.
-pub fn generator_batch(seed: u64, step: usize, batch_size: usize) -> Vec<LmExample> {
-    let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0xC0_4905, step as u64]));
-    let level = draw_level(&mut rng);
-    (0..batch_size).map(|_| solution_example(&draw_problem_at(level, seed, &mut rng))).collect()
+/// A wrong solution of the kind a small model writes: one step with a wrong result (a digit,
+/// a carry or a sign off) or a miscopied operand, and the chain carried on correctly from there.
+pub fn corrupted_solution(problem: &ChainProblem, rng: &mut impl Rng) -> Vec<Token> {
+    // After the last ×0, which would erase the slip.
+    let first = problem.ops.iter().rposition(|&(op, b)| op == Op::Mul && b == 0).unwrap_or(0);
+    let at = rng.random_range(first..problem.ops.len());
+    let mut value = problem.start;
+    let mut text = String::new();
+    for (i, &(op, b)) in problem.ops.iter().enumerate() {
+        let (mut b_shown, mut result) = (b, op.apply(value, b));
+        if i == at {
+            if rng.random_bool(0.25) {
+                b_shown = nudge(b, rng).abs();
+                result = op.apply(value, b_shown);
+            }
+            if b_shown == b {
+                result = nudge(result, rng);
+            }
+        }
+        text.push_str(&format!("{value}{}{b_shown}={result}\n", op.symbol()));
+        value = result;
+    }
+    text.push_str(&format!("A:{value}"));
+    text_tokens(&text)
+}
+
+/// `v` with one plausible slip: the last digit, a carry (±10, ±100), a digit in the middle, or
+/// the sign; never `v` itself.
+fn nudge(v: i64, rng: &mut impl Rng) -> i64 {
+    let digits = v.unsigned_abs().to_string().len() as u32;
+    let out = match rng.random_range(0..6u32) {
+        0 | 1 => v + rng.random_range(1..=9) * if rng.random_bool(0.5) { 1 } else { -1 },
+        2 => v + if rng.random_bool(0.5) { 10 } else { -10 },
+        3 => v + if rng.random_bool(0.5) { 100 } else { -100 },
+        4 => v + 10i64.pow(rng.random_range(0..digits)) * rng.random_range(1..=3),
+        _ => -v,
+    };
+    if out == v { v + 1 } else { out }
+}
+
+/// The model's own finished samples of some training problems, right and wrong, made at one
+/// step of training: the earlier attempts of retry trajectories until the next refresh.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OwnAttempts {
+    pub made_at_step: usize,
+    pub problems: Vec<OwnProblem>,
+    pub tokens_generated: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OwnProblem {
+    pub problem: ChainProblem,
+    pub right: Vec<Vec<Token>>,
+    pub wrong: Vec<Vec<Token>>,
+}
+
+impl OwnAttempts {
+    /// Samples `generator` `samples` times on each of `count` fresh training problems.
+    pub async fn sample(source: &mut OnPolicy<'_>, (count, samples, seed, step): (usize, usize, u64, usize)) -> Result<OwnAttempts, InferError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0x0A77, step as u64]));
+        let label = format!("own attempts at step {step}");
+        let (problems, rows) = sample_training_problems(source, &mut rng, (count, samples, seed, 0x0A77 ^ step as u64), &label).await?;
+        let tokens_generated = rows.iter().map(|r| r.generated().len() as u64).sum();
+        let problems = problems
+            .into_iter()
+            .zip(rows.chunks(samples))
+            .map(|(problem, rows)| {
+                let (mut right, mut wrong) = (Vec::new(), Vec::new());
+                // Unfinished samples are not attempts anyone would revise from.
+                for row in rows.iter().filter(|r| r.generated().last() == Some(&Tokenizer::EOS)) {
+                    let correct = ArithmeticChain.grade(&problem, &ArithmeticChain.text_of(row.generated())).answer_correct;
+                    (if correct { &mut right } else { &mut wrong }).push(row.generated().to_vec());
+                }
+                OwnProblem { problem, right, wrong }
+            })
+            .collect();
+        Ok(OwnAttempts { made_at_step: step, problems, tokens_generated })
+    }
+
+    /// Share of the samples that are wrong.
+    pub fn wrong_share(&self) -> f64 {
+        let wrong: usize = self.problems.iter().map(|p| p.wrong.len()).sum();
+        let all: usize = self.problems.iter().map(|p| p.wrong.len() + p.right.len()).sum();
+        wrong as f64 / all.max(1) as f64
+    }
+}
+
+/// A retry trajectory: the problem, `count` earlier attempts (each wrong with chance
+/// 1 − [`RIGHT_ATTEMPT_SHARE`]: the model's own where `own` has one, else made), then the
+/// reference solution, which alone carries the loss. `None` where it does not fit.
+pub fn retry_example(problem: &ChainProblem, own: Option<&OwnProblem>, count: usize, rng: &mut impl Rng) -> Option<LmExample> {
+    let pick = |list: &[Vec<Token>], rng: &mut dyn rand::RngCore| (!list.is_empty()).then(|| list[rng.random_range(0..list.len())].clone());
+    let attempts: Vec<Vec<Token>> = (0..count)
+        .map(|_| {
+            if rng.random_bool(RIGHT_ATTEMPT_SHARE) {
+                own.and_then(|o| pick(&o.right, rng)).unwrap_or_else(|| solution_tokens(problem))
+            } else {
+                own.and_then(|o| pick(&o.wrong, rng)).unwrap_or_else(|| corrupted_solution(problem, rng))
+            }
+        })
+        .collect();
+    let mut tokens = Revisions::context(&ArithmeticChain.prompt_tokens(problem), &attempts, MAX_SEQUENCE);
+    let loss_from = tokens.len();
+    tokens.extend(solution_tokens(problem));
+    (tokens.len() <= MAX_SEQUENCE).then_some(LmExample { tokens, loss_from })
+}
+
+/// The batch for training step `step`: a pure function of (seed, step) and the pool of own
+/// attempts in use, so a resumed run sees exactly the data it would have seen. One chain
+/// length per batch keeps padding low; a batch holds about `batch_size` ×
+/// [`TOKENS_PER_EXAMPLE`] tokens, and is retry trajectories with chance [`RETRY_SHARE`].
+pub fn generator_batch(seed: u64, step: usize, batch_size: usize, own: Option<&OwnAttempts>) -> Vec<LmExample> {
+    let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0xC0_4906, step as u64]));
+    let n_ops = rng.random_range(1..=MAX_OPS);
+    let retry = rng.random_bool(RETRY_SHARE);
+    let attempts = rng.random_range(1..=ATTEMPTS_IN_CONTEXT);
+    let pool: Vec<&OwnProblem> = own.map(|o| o.problems.iter().filter(|p| p.problem.ops.len() == n_ops).collect()).unwrap_or_default();
+    let budget = batch_size * TOKENS_PER_EXAMPLE;
+    let (mut out, mut tokens) = (Vec::new(), 0);
+    while tokens < budget && out.len() < 4 * batch_size {
+        let example = if !retry {
+            Some(solution_example(&draw_problem_with(n_ops, &mut rng)))
+        } else if !pool.is_empty() {
+            let o = pool[rng.random_range(0..pool.len())];
+            retry_example(&o.problem, Some(o), attempts, &mut rng)
+        } else {
+            retry_example(&draw_problem_with(n_ops, &mut rng), None, attempts, &mut rng)
+        };
+        match example {
+            Some(e) => {
+                tokens += e.tokens.len();
+                out.push(e);
+            }
+            // Too long for the context with this many attempts: one solution instead.
+            None => out.push(solution_example(&draw_problem_with(n_ops, &mut rng))),
+        }
+    }
+    out
 }
 
 /// The generator whose own samples the PRM and revision data are made of, and what sampling
@@ -90,7 +228,7 @@ pub async fn sample_training_problems(
     label: &str,
 ) -> Result<(Vec<ChainProblem>, Vec<Row>), InferError> {
     let OnPolicy { generator, config: g_config, device, ref mut observer, cancel } = *source;
-    let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(seed, rng).1).collect();
+    let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(rng)).collect();
     let starts: Vec<RowStart> = problems
         .iter()
         .enumerate()
@@ -104,4 +242,49 @@ pub async fn sample_training_problems(
     let rows = generate_all(generator, g_config, &tokenizer, device, starts, SAMPLING_TEMPERATURE, cancel, &mut |d| observer.advance(d as u64, "")).await?;
     observer.end();
     Ok((problems, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupted_solutions_are_wrong_and_well_formed() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut right_answers = 0;
+        for i in 0..500 {
+            let p = draw_problem(&mut rng);
+            let tokens = corrupted_solution(&p, &mut rng);
+            let text = ArithmeticChain.text_of(&tokens);
+            let grade = ArithmeticChain.grade(&p, &text);
+            assert_eq!(grade.steps.len(), p.ops.len(), "{i}: {text}");
+            assert!(grade.first_error().is_some(), "{i}: {text}");
+            right_answers += grade.answer_correct as usize;
+        }
+        // Slips that cancel out (a sign flip of 0, say) are rare.
+        assert!(right_answers <= 5, "{right_answers} of 500 corrupted solutions reach the right answer");
+    }
+
+    #[test]
+    fn batches_are_seeded_mixed_and_never_held_out() {
+        let a = generator_batch(5, 3, 64, None);
+        assert_eq!(a, generator_batch(5, 3, 64, None));
+        let mut retries = 0;
+        for step in 0..60 {
+            let batch = generator_batch(5, step, 16, None);
+            let tokens: usize = batch.iter().map(|e| e.tokens.len()).sum();
+            assert!(tokens >= 16 * TOKENS_PER_EXAMPLE || batch.len() == 64, "step {step}: {tokens} tokens");
+            retries += batch.iter().any(|e| e.tokens.contains(&Tokenizer::REV)) as usize;
+            for e in &batch {
+                assert!(e.tokens.len() <= MAX_SEQUENCE);
+                // what carries the loss is a correct solution
+                let target = ArithmeticChain.text_of(&e.tokens[e.loss_from..]);
+                let prompt = ArithmeticChain.text_of(&e.tokens[1..]);
+                let problem = ArithmeticChain.parse(prompt.lines().next().unwrap()).unwrap();
+                assert!(!is_heldout(&problem));
+                assert!(ArithmeticChain.grade(&problem, &target).answer_correct, "{target}");
+            }
+        }
+        assert!((8..30).contains(&retries), "{retries} retry batches of 60");
+    }
 }

@@ -180,8 +180,8 @@ pub struct Fitted<M> {
     pub progress: Progress,
 }
 
-/// Trains `model` on the batches `batch_for(step)` gives (a pure function of the step, so a
-/// resumed run sees the same data), minimising `loss`. `continues` is the record of an earlier
+/// Trains `model` on the batches `batch_for(step, model)` gives (a pure function of the step
+/// and of what it made from the model at earlier steps, so a resumed run sees the same data), minimising `loss`. `continues` is the record of an earlier
 /// run that ended with `model`'s weights: without a checkpoint, training goes on from its step
 /// (with a fresh optimiser; see [`Restart`]) and the record adds up.
 #[allow(clippy::too_many_arguments)]
@@ -190,7 +190,7 @@ pub fn fit<M>(
     schedule: &Schedule,
     fingerprint: &str,
     continues: Option<Progress>,
-    mut batch_for: impl FnMut(usize) -> Batch,
+    mut batch_for: impl FnMut(usize, &M) -> Batch,
     loss: impl Fn(&M, &Batch) -> Tensor<1>,
     checkpoints: Option<&Checkpoints>,
     mut validation: Option<Validation<'_, M>>,
@@ -271,7 +271,7 @@ where
             return Err(TrainError::Cancelled { step: progress.step });
         }
         let step = progress.step;
-        let batch = batch_for(step);
+        let batch = batch_for(step, &model);
         let loss_value = loss(&model, &batch);
         let value: f32 = loss_value.clone().into_scalar();
         if !value.is_finite() {

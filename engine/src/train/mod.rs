@@ -1,17 +1,16 @@
-//! Training, with the same model code that runs in the browser: the generator and its larger
-//! sibling on correct solutions, the PRM on the generator's own samples (soft Monte-Carlo
-//! labels, and a hard-label variant), and the revision model on revision trajectories.
+//! Training, with the same model code that runs in the browser: the generator (its own revision
+//! model) and its larger sibling on correct solutions and retry trajectories, and the PRM on the
+//! generator's own samples (soft Monte-Carlo labels, and a hard-label variant).
 //! Native only (it needs burn's autodiff and writes checkpoints).
 
 pub mod batch;
 pub mod corpus;
 pub mod fit;
 pub mod prm_data;
-pub mod revision_data;
 mod throughput;
 
 pub use batch::{Batch, LmExample, PrmExample};
-pub use corpus::OnPolicy;
+pub use corpus::{OnPolicy, OwnAttempts};
 pub use throughput::{TrainThroughput, train_throughput};
 pub use fit::{Checkpoints, Fitted, Progress, Quiet, Restart, Schedule, TrainObserver, Validation, fit};
 

@@ -64,7 +64,7 @@ pub fn train_throughput(config: &ModelConfig, batches: &[Vec<LmExample>], warmup
     };
     let mut clock = Clock { warmup: warmup as u64, started: None, ended: None, total: 0 };
     let model = LanguageModel::init(config, device);
-    let batch_for = |step: usize| Batch::language_model(&batches[step], device);
+    let batch_for = |step: usize, _: &_| Batch::language_model(&batches[step], device);
     fit(model, &schedule, "throughput", None, batch_for, lm_loss, None, None, &mut clock, &CancelToken::new())?;
     let (Some(started), Some(ended)) = (clock.started, clock.ended) else {
         return Err(TrainError::Invalid("the timed steps did not run".into()));
