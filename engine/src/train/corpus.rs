@@ -15,9 +15,9 @@ use crate::infer::{CancelToken, InferError, Row, RowStart};
 use crate::model::{LanguageModel, ModelConfig};
 use crate::search::SAMPLING_TEMPERATURE;
 use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
-use crate::task::arithmetic::{MAX_OPS, derive_seed, training_shape};
+use crate::task::arithmetic::{MAX_OPS, derive_seed, level_shape, training_shape};
 use crate::task::heldout::is_heldout;
-use crate::task::{ArithmeticChain, ChainProblem, Op, Task, Token, Tokenizer};
+use crate::task::{ArithmeticChain, ChainProblem, Level, Op, Task, Token, Tokenizer};
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -32,6 +32,12 @@ pub const RIGHT_ATTEMPT_SHARE: f64 = 0.3;
 pub const TOKENS_PER_EXAMPLE: usize = 96;
 /// The longest training sequence: the problem, four earlier attempts and the new one.
 pub const MAX_SEQUENCE: usize = 768;
+/// From this step on, half of the solution batches (and half of the problems sampled for own
+/// attempts) are drawn from the levels' shapes: the whole space stays covered while the second
+/// half of training concentrates on the problems the levels ask (at step 5,000 of the shipped
+/// run the generator solved only 41% of level-1-like chains).
+pub const LEVEL_DRAWS_FROM_STEP: usize = 7000;
+pub const LEVEL_DRAW_SHARE: f64 = 0.5;
 
 /// A training problem of `n_ops` operations drawn from `rng`, never a held-out one.
 pub fn draw_problem_with(n_ops: usize, rng: &mut ChaCha8Rng) -> ChainProblem {
@@ -43,10 +49,25 @@ pub fn draw_problem_with(n_ops: usize, rng: &mut ChaCha8Rng) -> ChainProblem {
     }
 }
 
-/// A training problem drawn from `rng`, of 1 to 8 operations.
-pub fn draw_problem(rng: &mut ChaCha8Rng) -> ChainProblem {
+/// A training problem drawn from `rng`, of 1 to 8 operations; with `levels`, from a level's
+/// shape half of the time.
+pub fn draw_problem(rng: &mut ChaCha8Rng, levels: bool) -> ChainProblem {
+    if levels && rng.random_bool(LEVEL_DRAW_SHARE) {
+        let level = Level::ALL[rng.random_range(0..Level::ALL.len())];
+        return draw_level_problem(level, rng);
+    }
     let n_ops = rng.random_range(1..=MAX_OPS);
     draw_problem_with(n_ops, rng)
+}
+
+/// A training problem of `level`'s shape, never a held-out one.
+pub fn draw_level_problem(level: Level, rng: &mut ChaCha8Rng) -> ChainProblem {
+    loop {
+        let problem = level_shape(level).draw(rng);
+        if !is_heldout(&problem) {
+            return problem;
+        }
+    }
 }
 
 /// The full training sequence of a problem: start token, problem, reference solution, end.
@@ -129,7 +150,8 @@ impl OwnAttempts {
     pub async fn sample(source: &mut OnPolicy<'_>, (count, samples, seed, step): (usize, usize, u64, usize)) -> Result<OwnAttempts, InferError> {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0x0A77, step as u64]));
         let label = format!("own attempts at step {step}");
-        let (problems, rows) = sample_training_problems(source, &mut rng, (count, samples, seed, 0x0A77 ^ step as u64), &label).await?;
+        let levels = step >= LEVEL_DRAWS_FROM_STEP;
+        let (problems, rows) = sample_training_problems(source, &mut rng, (count, samples, seed, 0x0A77 ^ step as u64, levels), &label).await?;
         let tokens_generated = rows.iter().map(|r| r.generated().len() as u64).sum();
         let problems = problems
             .into_iter()
@@ -184,11 +206,14 @@ pub fn generator_batch(seed: u64, step: usize, batch_size: usize, own: Option<&O
     let n_ops = rng.random_range(1..=MAX_OPS);
     let retry = rng.random_bool(RETRY_SHARE);
     let attempts = rng.random_range(1..=ATTEMPTS_IN_CONTEXT);
+    let level = (step >= LEVEL_DRAWS_FROM_STEP && rng.random_bool(LEVEL_DRAW_SHARE)).then(|| Level::ALL[rng.random_range(0..Level::ALL.len())]);
     let pool: Vec<&OwnProblem> = own.map(|o| o.problems.iter().filter(|p| p.problem.ops.len() == n_ops).collect()).unwrap_or_default();
     let budget = batch_size * TOKENS_PER_EXAMPLE;
     let (mut out, mut tokens) = (Vec::new(), 0);
     while tokens < budget && out.len() < 4 * batch_size {
-        let example = if !retry {
+        let example = if let (false, Some(level)) = (retry, level) {
+            Some(solution_example(&draw_level_problem(level, &mut rng)))
+        } else if !retry {
             Some(solution_example(&draw_problem_with(n_ops, &mut rng)))
         } else if !pool.is_empty() {
             let o = pool[rng.random_range(0..pool.len())];
@@ -218,17 +243,18 @@ pub struct OnPolicy<'a> {
     pub cancel: &'a CancelToken,
 }
 
-/// `count` fresh training problems drawn from `rng`, each sampled `samples` times by the
+/// `count` fresh training problems drawn from `rng` (half from the levels' shapes with
+/// `levels`), each sampled `samples` times by the
 /// generator at the strategies' temperature (row seeds from `seed` and `salt`): the
 /// on-policy material of the PRM and revision data.
 pub async fn sample_training_problems(
     source: &mut OnPolicy<'_>,
     rng: &mut ChaCha8Rng,
-    (count, samples, seed, salt): (usize, usize, u64, u64),
+    (count, samples, seed, salt, levels): (usize, usize, u64, u64, bool),
     label: &str,
 ) -> Result<(Vec<ChainProblem>, Vec<Row>), InferError> {
     let OnPolicy { generator, config: g_config, device, ref mut observer, cancel } = *source;
-    let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(rng)).collect();
+    let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(rng, levels)).collect();
     let starts: Vec<RowStart> = problems
         .iter()
         .enumerate()
@@ -253,7 +279,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut right_answers = 0;
         for i in 0..500 {
-            let p = draw_problem(&mut rng);
+            let p = draw_problem(&mut rng, i % 2 == 0);
             let tokens = corrupted_solution(&p, &mut rng);
             let text = ArithmeticChain.text_of(&tokens);
             let grade = ArithmeticChain.grade(&p, &text);
