@@ -1,5 +1,5 @@
-//! Sampled pass@1 of a generator on candidate level shapes, to calibrate `level_shape`
-//! (docs/training.md, "Levels"). Reads a weights folder (default public/models) and prints one
+//! Sampled pass@1 of a generator on candidate level shapes, to calibrate the levels
+//! (docs/training.md, "The next generation"). Reads a weights folder (default public/models) and prints one
 //! line per candidate: 100 problems × 16 samples at the strategies' temperature.
 //!
 //! cargo run --release -p ponder-engine --features native,train --example calibrate_levels [-- DIR]

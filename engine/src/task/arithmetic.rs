@@ -102,8 +102,28 @@ pub enum ChainParseError {
     ValueOutOfRange { step: usize, value: i64, max: i64 },
 }
 
-/// How a family of problems is drawn: the five levels, and the training draw over the whole
-/// space the parser accepts. Values come uniformly from the ranges, or with `spread` by
+/// How problems of one level are drawn.
+struct LevelSpec {
+    ops: (usize, usize),
+    start: (i64, i64),
+    operand: (i64, i64),
+    multiplier: (i64, i64),
+    /// Relative weights of +, -, *.
+    mix: [u32; 3],
+}
+
+fn spec(level: Level) -> LevelSpec {
+    match level.get() {
+        1 => LevelSpec { ops: (1, 2), start: (1, 9), operand: (1, 9), multiplier: (2, 2), mix: [1, 0, 0] },
+        2 => LevelSpec { ops: (2, 3), start: (2, 30), operand: (1, 20), multiplier: (2, 2), mix: [1, 1, 0] },
+        3 => LevelSpec { ops: (3, 4), start: (5, 60), operand: (2, 50), multiplier: (2, 9), mix: [2, 2, 1] },
+        4 => LevelSpec { ops: (4, 5), start: (10, 99), operand: (10, 99), multiplier: (2, 12), mix: [2, 2, 1] },
+        _ => LevelSpec { ops: (5, 6), start: (100, 999), operand: (100, 999), multiplier: (2, 19), mix: [2, 2, 2] },
+    }
+}
+
+/// How the training draw's problems are drawn, over the whole space the parser accepts (the
+/// five levels keep their own draw, [`LevelSpec`], which the shipped models were trained on). Values come uniformly from the ranges, or with `spread` by
 /// number of digits first (so a 3-digit range still draws 0, 7 and 42 often).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
@@ -115,19 +135,6 @@ pub struct Shape {
     /// Relative weights of +, -, *.
     pub mix: [u32; 3],
     pub spread: bool,
-}
-
-/// The levels as a difficulty scale over the parser's space: longer chains, larger operands and
-/// larger multipliers. Calibrated on the shipped generator's sampled pass@1 (docs/training.md).
-pub fn level_shape(level: Level) -> Shape {
-    let s = |ops, start, operand, multiplier, mix| Shape { ops, start, operand, multiplier, mix, spread: false };
-    match level.get() {
-        1 => s((1, 2), (0, 20), (0, 20), (0, 9), [3, 2, 1]),
-        2 => s((2, 3), (0, 99), (0, 99), (0, 9), [2, 2, 1]),
-        3 => s((3, 5), (10, 99), (0, 99), (2, 12), [2, 2, 1]),
-        4 => s((4, 6), (10, 999), (0, 999), (2, 19), [2, 2, 1]),
-        _ => s((6, 8), (100, 999), (10, 999), (2, 99), [2, 2, 2]),
-    }
 }
 
 /// The training draw's shape for a chain of `n_ops` operations: operands of one to three
@@ -196,17 +203,6 @@ impl Shape {
         ChainProblem { start, ops }
     }
 
-    /// Whether a chain of this shape could have drawn `p` (ignoring the replaced operations).
-    fn admits(&self, p: &ChainProblem) -> bool {
-        let within = |(lo, hi): (i64, i64), v: i64| (lo.min(0)..=hi).contains(&v);
-        p.ops.len() <= self.ops.1
-            && p.start <= self.start.1
-            && p.ops.iter().all(|&(op, b)| match op {
-                Op::Mul => self.mix[2] > 0 && within(self.multiplier, b),
-                Op::Sub => self.mix[1] > 0 && within(self.operand, b),
-                Op::Add => within(self.operand, b),
-            })
-    }
 }
 
 /// SplitMix64: mixes (seed, level, index) into one well-spread 64-bit seed.
@@ -269,8 +265,44 @@ impl Task for ArithmeticChain {
     }
 
     fn generate(&self, level: Level, seed: u64, index: u64) -> ChainProblem {
+        let s = spec(level);
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, level.get() as u64, index]));
-        level_shape(level).draw(&mut rng)
+        let n_ops = rng.random_range(s.ops.0..=s.ops.1);
+        let start = rng.random_range(s.start.0..=s.start.1);
+        let mut value = start;
+        let mut ops = Vec::with_capacity(n_ops);
+        let total: u32 = s.mix.iter().sum();
+        for _ in 0..n_ops {
+            let mut pick = rng.random_range(0..total);
+            let mut op = Op::Add;
+            for (i, w) in s.mix.iter().enumerate() {
+                if pick < *w {
+                    op = [Op::Add, Op::Sub, Op::Mul][i];
+                    break;
+                }
+                pick -= w;
+            }
+            let mut b = match op {
+                Op::Mul => rng.random_range(s.multiplier.0..=s.multiplier.1),
+                _ => rng.random_range(s.operand.0..=s.operand.1),
+            };
+            // Keep generated chains non-negative and inside MAX_VALUE: fall back to
+            // another operation rather than redrawing, so the stream of draws stays fixed.
+            if op == Op::Sub && b > value {
+                op = Op::Add;
+            }
+            if op == Op::Mul && value * b > MAX_VALUE {
+                op = if value >= b { Op::Sub } else { Op::Add };
+                b = b.min(value.max(1));
+            }
+            if op == Op::Add && value + b > MAX_VALUE {
+                op = Op::Sub;
+                b = b.min(value);
+            }
+            value = op.apply(value, b);
+            ops.push((op, b));
+        }
+        ChainProblem { start, ops }
     }
 
     fn parse(&self, input: &str) -> Result<ChainProblem, ChainParseError> {
@@ -363,9 +395,31 @@ impl Task for ArithmeticChain {
     }
 
     fn level_of(&self, p: &ChainProblem) -> Level {
-        // The lowest level whose shape could draw a chain of this length, these operand sizes
-        // and this operator mix.
-        Level::ALL.into_iter().find(|&l| level_shape(l).admits(p)).unwrap_or(Level::ALL[4])
+        // The lowest level whose generator draws chains of this length, operand size and
+        // operator mix (see `spec`); each criterion gives a level and the hardest one counts.
+        let by_ops = match p.ops.len() {
+            0..=2 => 1,
+            3 => 2,
+            4 => 3,
+            5 => 4,
+            _ => 5,
+        };
+        let largest = p.ops.iter().filter(|o| o.0 != Op::Mul).map(|o| o.1).chain([p.start]).max().unwrap_or(0);
+        let by_size = match largest {
+            0..=9 => 1,
+            10..=30 => 2,
+            31..=60 => 3,
+            61..=99 => 4,
+            _ => 5,
+        };
+        let by_mix = match p.ops.iter().filter(|o| o.0 == Op::Mul).map(|o| o.1).max() {
+            Some(m) if m > 12 => 5,
+            Some(m) if m > 9 => 4,
+            Some(_) => 3,
+            None if p.ops.iter().any(|o| o.0 == Op::Sub) => 2,
+            None => 1,
+        };
+        Level(by_ops.max(by_size).max(by_mix))
     }
 
     fn prompt(&self, p: &ChainProblem) -> String {
@@ -457,15 +511,15 @@ mod tests {
             let c: Vec<_> = (0..20).map(|i| t.generate(level, 8, i)).collect();
             assert_ne!(a, c);
             for p in &a {
-                assert!(p.values().iter().all(|v| v.abs() <= MAX_VALUE), "{p:?}");
+                assert!(p.values().iter().all(|v| (0..=MAX_VALUE).contains(v)), "{p:?}");
                 let parsed = t.parse(&p.expression()).unwrap();
                 assert_eq!(&parsed, p);
             }
         }
-        let l1: Vec<_> = (0..50).map(|i| t.generate(Level::new(1).unwrap(), 1, i)).collect();
-        assert!(l1.iter().all(|p| p.ops.len() <= 2 && p.start <= 20));
+        let l1 = t.generate(Level::new(1).unwrap(), 1, 0);
+        assert!(l1.ops.iter().all(|o| o.0 == Op::Add) && l1.ops.len() <= 2);
         let l5: Vec<_> = (0..50).map(|i| t.generate(Level::new(5).unwrap(), 1, i)).collect();
-        assert!(l5.iter().all(|p| p.ops.len() >= 6 && p.start >= 100));
+        assert!(l5.iter().all(|p| p.ops.len() >= 5 && p.start >= 100));
         assert!(l5.iter().any(|p| p.ops.iter().any(|o| o.0 == Op::Mul)));
     }
 

@@ -15,7 +15,7 @@ use crate::infer::{CancelToken, InferError, Row, RowStart};
 use crate::model::{LanguageModel, ModelConfig};
 use crate::search::SAMPLING_TEMPERATURE;
 use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
-use crate::task::arithmetic::{MAX_OPS, derive_seed, level_shape, training_shape};
+use crate::task::arithmetic::{MAX_OPS, derive_seed, training_shape};
 use crate::task::heldout::is_heldout;
 use crate::task::{ArithmeticChain, ChainProblem, Level, Op, Task, Token, Tokenizer};
 use burn::tensor::Device;
@@ -33,11 +33,12 @@ pub const TOKENS_PER_EXAMPLE: usize = 96;
 /// The longest training sequence: the problem, four earlier attempts and the new one.
 pub const MAX_SEQUENCE: usize = 768;
 /// From this step on, half of the solution batches (and half of the problems sampled for own
-/// attempts) are drawn from the levels' shapes: the whole space stays covered while the second
-/// half of training concentrates on the problems the levels ask (at step 5,000 of the shipped
-/// run the generator solved only 41% of level-1-like chains).
+/// attempts) are drawn from the levels: the whole space stays covered while the end of training
+/// concentrates on the problems the levels ask (docs/training.md, "The next generation").
 pub const LEVEL_DRAWS_FROM_STEP: usize = 7000;
 pub const LEVEL_DRAW_SHARE: f64 = 0.5;
+/// Seed of the training's level draws (any but the held-out one).
+const LEVEL_DRAW_SEED: u64 = 0x7EA1;
 
 /// A training problem of `n_ops` operations drawn from `rng`, never a held-out one.
 pub fn draw_problem_with(n_ops: usize, rng: &mut ChaCha8Rng) -> ChainProblem {
@@ -60,10 +61,10 @@ pub fn draw_problem(rng: &mut ChaCha8Rng, levels: bool) -> ChainProblem {
     draw_problem_with(n_ops, rng)
 }
 
-/// A training problem of `level`'s shape, never a held-out one.
+/// A training problem of `level`, never a held-out one.
 pub fn draw_level_problem(level: Level, rng: &mut ChaCha8Rng) -> ChainProblem {
     loop {
-        let problem = level_shape(level).draw(rng);
+        let problem = ArithmeticChain.generate(level, LEVEL_DRAW_SEED, rng.random());
         if !is_heldout(&problem) {
             return problem;
         }
