@@ -20,6 +20,7 @@ fn shipped_weights_load_and_match_the_manifest() {
     for role in Role::ALL {
         let entry = manifest.entry(role).unwrap_or_else(|e| panic!("{e}"));
         let bytes = std::fs::read(dir().join(&entry.file)).unwrap();
+        let size = bytes.len();
         weights::verify_sha256(entry, &bytes).unwrap();
         if role.is_reward_model() {
             weights::load_reward_model(entry, bytes, &device).unwrap();
@@ -33,7 +34,7 @@ fn shipped_weights_load_and_match_the_manifest() {
             assert_eq!((&other.file, &other.sha256), (&entry.file, &entry.sha256), "{}", role.name());
             continue;
         }
-        total += bytes.len();
+        total += size;
         for key in ["tokens", "flops", "wall_seconds", "machine"] {
             assert!(training.get(key).is_some(), "{}: training record lacks {key}", role.name());
         }
