@@ -30,7 +30,7 @@ fn config() -> ModelConfig {
 
 /// The generator's shape with each way of encoding positions.
 fn both_positions() -> [ModelConfig; 2] {
-    [config(), ModelConfig { positions: Positions::Rotary, ..config() }]
+    [ModelConfig { positions: Positions::Learned, ..config() }, ModelConfig { positions: Positions::Rotary, ..config() }]
 }
 
 fn sample_tokens(n: usize) -> Vec<Token> {
