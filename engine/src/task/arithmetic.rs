@@ -175,17 +175,8 @@ impl Shape {
         let start = self.value(self.start, rng);
         let mut value = start;
         let mut ops = Vec::with_capacity(n_ops);
-        let total: u32 = self.mix.iter().sum();
         for _ in 0..n_ops {
-            let mut pick = rng.random_range(0..total);
-            let mut op = Op::Add;
-            for (i, w) in self.mix.iter().enumerate() {
-                if pick < *w {
-                    op = [Op::Add, Op::Sub, Op::Mul][i];
-                    break;
-                }
-                pick -= w;
-            }
+            let mut op = pick_op(&self.mix, rng);
             let b = self.value(if op == Op::Mul { self.multiplier } else { self.operand }, rng);
             if op == Op::Mul && (value * b).abs() > MAX_VALUE {
                 // towards zero: |value ∓ b| stays far inside the range
@@ -203,6 +194,18 @@ impl Shape {
         ChainProblem { start, ops }
     }
 
+}
+
+/// An operator drawn with the relative weights `mix` of +, -, * (one draw from `rng`).
+fn pick_op(mix: &[u32; 3], rng: &mut impl Rng) -> Op {
+    let mut pick = rng.random_range(0..mix.iter().sum::<u32>());
+    for (op, w) in [Op::Add, Op::Sub, Op::Mul].into_iter().zip(mix) {
+        if pick < *w {
+            return op;
+        }
+        pick -= w;
+    }
+    Op::Add
 }
 
 /// SplitMix64: mixes (seed, level, index) into one well-spread 64-bit seed.
@@ -271,17 +274,8 @@ impl Task for ArithmeticChain {
         let start = rng.random_range(s.start.0..=s.start.1);
         let mut value = start;
         let mut ops = Vec::with_capacity(n_ops);
-        let total: u32 = s.mix.iter().sum();
         for _ in 0..n_ops {
-            let mut pick = rng.random_range(0..total);
-            let mut op = Op::Add;
-            for (i, w) in s.mix.iter().enumerate() {
-                if pick < *w {
-                    op = [Op::Add, Op::Sub, Op::Mul][i];
-                    break;
-                }
-                pick -= w;
-            }
+            let mut op = pick_op(&s.mix, &mut rng);
             let mut b = match op {
                 Op::Mul => rng.random_range(s.multiplier.0..=s.multiplier.1),
                 _ => rng.random_range(s.operand.0..=s.operand.1),
