@@ -260,9 +260,7 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         let fingerprint = fingerprint(role, &plan, &format!("continues {}", earlier.sha256));
         (model, Some(earlier), fingerprint, format!("{}-continued", role.name()))
     } else {
-        // Rotary positions have no table to outgrow: trained with room for retry trajectories,
-        // shipped with the role's own context.
-        let room = ModelConfig { max_len: config.max_len.max(train::corpus::MAX_SEQUENCE), ..config.clone() };
+        let room = ModelConfig { max_len: training_len(&config), ..config.clone() };
         (LanguageModel::init(&room, &ad), None, fingerprint(role, &plan, ""), role.name().to_string())
     };
     let s = plan.schedule.clone();
@@ -309,6 +307,12 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
     Ok(())
 }
 
+/// The context a language model trains with: room for retry trajectories (rotary positions
+/// have no table to outgrow, so it ships with its role's own).
+fn training_len(config: &ModelConfig) -> usize {
+    config.max_len.max(train::corpus::MAX_SEQUENCE)
+}
+
 /// The pool of a language model's own attempts its retry trajectories read, made anew from the
 /// model every `OWN_ATTEMPTS_EVERY` steps once it makes realistic errors, and kept beside the
 /// checkpoint so a resumed run reads the same one.
@@ -320,8 +324,8 @@ struct OwnAttemptsPool<'a> {
     config: ModelConfig,
     device: &'a Device,
     current: Option<OwnAttempts>,
-    /// (step, samples, share wrong, seconds) of every pool made or read.
-    made: Vec<(usize, usize, f64, f64)>,
+    /// (step, samples, share wrong, tokens generated, seconds) of every pool made or read.
+    made: Vec<(usize, usize, f64, u64, f64)>,
 }
 
 impl<'a> OwnAttemptsPool<'a> {
@@ -365,8 +369,10 @@ impl<'a> OwnAttemptsPool<'a> {
                 // (training goes on; Ctrl-C stops it at the next step).
                 match pollster::block_on(OwnAttempts::sample(&mut source, (count, samples, self.seed, due))) {
                     Ok(p) => {
-                        if let Ok(bytes) = serde_json::to_vec(&p) {
-                            let _ = weights_dir::write_atomic(&path, &bytes);
+                        // Unsaved, a resumed run would sample the pool again from later weights.
+                        let saved = serde_json::to_vec(&p).map_err(anyhow::Error::from).and_then(|bytes| weights_dir::write_atomic(&path, &bytes));
+                        if let Err(e) = saved {
+                            eprintln!("own attempts at step {due}: not saved ({e:#}); a resumed run would not read the same pool");
                         }
                         p
                     }
@@ -378,7 +384,7 @@ impl<'a> OwnAttemptsPool<'a> {
             }
         };
         let samples = pool.problems.iter().map(|p| p.right.len() + p.wrong.len()).sum();
-        self.made.push((due, samples, pool.wrong_share(), started.elapsed().as_secs_f64()));
+        self.made.push((due, samples, pool.wrong_share(), pool.tokens_generated, started.elapsed().as_secs_f64()));
         self.current = Some(pool);
     }
 
@@ -395,7 +401,7 @@ impl<'a> OwnAttemptsPool<'a> {
             "own_attempts_from_step": self.from,
             "own_attempts_every": OWN_ATTEMPTS_EVERY,
             "own_attempts_problems_samples": [self.shape.0, self.shape.1],
-            "own_attempts": self.made.iter().map(|(step, n, wrong, secs)| json!({"step": step, "samples": n, "wrong_share": (wrong * 1000.0).round() / 1000.0, "seconds": (secs * 10.0).round() / 10.0})).collect::<Vec<_>>(),
+            "own_attempts": self.made.iter().map(|(step, n, wrong, tokens, secs)| json!({"step": step, "samples": n, "wrong_share": (wrong * 1000.0).round() / 1000.0, "generated_tokens": tokens, "seconds": (secs * 10.0).round() / 10.0})).collect::<Vec<_>>(),
         })
     }
 }
@@ -440,8 +446,7 @@ fn shipped_run(a: &TrainArgs, role: Role, config: &ModelConfig, schedule: &Sched
         resumed: training["resumed"].as_u64().unwrap_or(0) as usize,
         ..train::Progress::default()
     };
-    // With room for retry trajectories (see train_language_model).
-    let model = weights_dir::language_model(&a.out, role, &entry, device)?.with_max_len(config.max_len.max(train::corpus::MAX_SEQUENCE), device);
+    let model = weights_dir::language_model(&a.out, role, &entry, device)?.with_max_len(training_len(config), device);
     // The shipped run's own schedule (this version's shape, its steps and peak), at its end.
     let final_learning_rate = cosine_schedule(done, schedule.batch_size, number("learning_rate")?, schedule.seed).learning_rate_at(done.saturating_sub(1));
     Ok((model, ShippedRun { progress, sha256: entry.sha256.clone(), final_learning_rate }))

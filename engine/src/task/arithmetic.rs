@@ -123,8 +123,9 @@ fn spec(level: Level) -> LevelSpec {
 }
 
 /// How the training draw's problems are drawn, over the whole space the parser accepts (the
-/// five levels keep their own draw, [`LevelSpec`], which the shipped models were trained on). Values come uniformly from the ranges, or with `spread` by
-/// number of digits first (so a 3-digit range still draws 0, 7 and 42 often).
+/// five levels keep their own draw, [`LevelSpec`], which the shipped models were trained on).
+/// Values come uniformly from the ranges, or with `spread` by number of digits first (so a
+/// 3-digit range still draws 0, 7 and 42 often).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
     pub ops: (usize, usize),
@@ -193,7 +194,6 @@ impl Shape {
         }
         ChainProblem { start, ops }
     }
-
 }
 
 /// An operator drawn with the relative weights `mix` of +, -, * (one draw from `rng`).

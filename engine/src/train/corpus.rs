@@ -40,14 +40,19 @@ pub const LEVEL_DRAW_SHARE: f64 = 0.5;
 /// Seed of the training's level draws (any but the held-out one).
 const LEVEL_DRAW_SEED: u64 = 0x7EA1;
 
-/// A training problem of `n_ops` operations drawn from `rng`, never a held-out one.
-pub fn draw_problem_with(n_ops: usize, rng: &mut ChaCha8Rng) -> ChainProblem {
+/// The first problem `draw` gives that is not held out.
+fn not_held_out(mut draw: impl FnMut() -> ChainProblem) -> ChainProblem {
     loop {
-        let problem = training_shape(n_ops, rng).draw(rng);
+        let problem = draw();
         if !is_heldout(&problem) {
             return problem;
         }
     }
+}
+
+/// A training problem of `n_ops` operations drawn from `rng`, never a held-out one.
+pub fn draw_problem_with(n_ops: usize, rng: &mut ChaCha8Rng) -> ChainProblem {
+    not_held_out(|| training_shape(n_ops, rng).draw(rng))
 }
 
 /// A training problem drawn from `rng`, of 1 to 8 operations; with `levels`, from a level's
@@ -63,12 +68,7 @@ pub fn draw_problem(rng: &mut ChaCha8Rng, levels: bool) -> ChainProblem {
 
 /// A training problem of `level`, never a held-out one.
 pub fn draw_level_problem(level: Level, rng: &mut ChaCha8Rng) -> ChainProblem {
-    loop {
-        let problem = ArithmeticChain.generate(level, LEVEL_DRAW_SEED, rng.random());
-        if !is_heldout(&problem) {
-            return problem;
-        }
-    }
+    not_held_out(|| ArithmeticChain.generate(level, LEVEL_DRAW_SEED, rng.random()))
 }
 
 /// The full training sequence of a problem: start token, problem, reference solution, end.

@@ -181,8 +181,8 @@ pub struct Fitted<M> {
 }
 
 /// Trains `model` on the batches `batch_for(step, model)` gives (a pure function of the step
-/// and of what it made from the model at earlier steps, so a resumed run sees the same data), minimising `loss`. `continues` is the record of an earlier
-/// run that ended with `model`'s weights: without a checkpoint, training goes on from its step
+/// and of what it made from the model at earlier steps, so a resumed run sees the same data),
+/// minimising `loss`. `continues` is the record of an earlier run that ended with `model`'s weights: without a checkpoint, training goes on from its step
 /// (with a fresh optimiser; see [`Restart`]) and the record adds up.
 #[allow(clippy::too_many_arguments)]
 pub fn fit<M>(
