@@ -357,7 +357,14 @@ impl<'a> OwnAttemptsPool<'a> {
         }
         let path = self.dir.join(Self::FILE);
         let started = std::time::Instant::now();
-        let saved = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<OwnAttempts>(&b).ok()).filter(|p| p.made_at_step == due);
+        let saved = match std::fs::read(&path).map(|b| serde_json::from_slice::<OwnAttempts>(&b)) {
+            Ok(Ok(p)) => Some(p).filter(|p| p.made_at_step == due),
+            Ok(Err(e)) => {
+                eprintln!("{}: not a pool of own attempts ({e}); sampling it again", path.display());
+                None
+            }
+            Err(_) => None,
+        };
         let pool = match saved {
             Some(p) => p,
             None => {

@@ -19,12 +19,16 @@ const SAMPLES: usize = 16;
 
 fn main() {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "public/models".into()));
-    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("a manifest");
-    let manifest = Manifest::parse("manifest.json", &text).expect("a valid manifest");
-    let entry = manifest.entry(Role::Generator).expect("a generator");
+    let fail = |what: &str, e: &dyn std::fmt::Display| -> ! {
+        eprintln!("{}: {what}: {e}", dir.display());
+        std::process::exit(2);
+    };
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap_or_else(|e| fail("reading manifest.json", &e));
+    let manifest = Manifest::parse("manifest.json", &text).unwrap_or_else(|e| fail("manifest.json", &e));
+    let entry = manifest.entry(Role::Generator).unwrap_or_else(|e| fail("manifest.json", &e));
     let device = engine::backend::cpu().0;
-    let bytes = std::fs::read(dir.join(&entry.file)).expect("the generator's weights");
-    let model = weights::load_language_model(Role::Generator, entry, bytes, &device).expect("loadable weights");
+    let bytes = std::fs::read(dir.join(&entry.file)).unwrap_or_else(|e| fail(&entry.file, &e));
+    let model = weights::load_language_model(Role::Generator, entry, bytes, &device).unwrap_or_else(|e| fail(&entry.file, &e));
     let s = |ops, start, operand, multiplier, mix| Shape { ops, start, operand, multiplier, mix, spread: false };
     let candidates = [
         s((1, 2), (0, 20), (0, 20), (0, 9), [3, 2, 1]),

@@ -67,10 +67,25 @@ fn right(p: &ChainProblem, text: &str, f: Format) -> bool {
 }
 
 fn main() {
-    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2500);
+    let steps: usize = match std::env::args().nth(1) {
+        None => 2500,
+        Some(text) => match text.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("STEPS must be a positive whole number, got {text:?}");
+                std::process::exit(2);
+            }
+        },
+    };
     let vocab = ArithmeticChain.tokenizer().vocab_size();
     let small = Shape { ops: (1, 2), start: (0, 20), operand: (0, 20), multiplier: (0, 9), mix: [3, 2, 1], spread: false };
     let only: Option<String> = std::env::args().nth(2);
+    if let Some(o) = &only
+        && !["Plain", "FixedWidth", "Reversed"].contains(&o.as_str())
+    {
+        eprintln!("the format must be Plain, FixedWidth or Reversed, got {o:?}");
+        std::process::exit(2);
+    }
     for f in [Format::Plain, Format::FixedWidth, Format::Reversed] {
         if only.as_ref().is_some_and(|o| *o != format!("{f:?}")) {
             continue;

@@ -19,7 +19,16 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn main() {
-    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(600);
+    let steps: usize = match std::env::args().nth(1) {
+        None => 600,
+        Some(text) => match text.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("STEPS must be a positive whole number, got {text:?}");
+                std::process::exit(2);
+            }
+        },
+    };
     let vocab = ArithmeticChain.tokenizer().vocab_size();
     for positions in [Positions::Learned, Positions::Rotary] {
         let config = ModelConfig { positions, ..ModelConfig::small(vocab) };
