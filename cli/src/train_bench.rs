@@ -22,7 +22,9 @@ const SEED: u64 = 0x7BA1;
 /// The shapes `ponder train` trains, by name.
 fn shapes() -> Vec<(&'static str, ModelConfig)> {
     let vocab = ArithmeticChain.tokenizer().vocab_size();
-    vec![("generator", ModelConfig::small(vocab)), ("large", ModelConfig::large(vocab))]
+    // With the context they train with, which retry trajectories need.
+    let room = |c: ModelConfig| ModelConfig { max_len: engine::train::corpus::training_len(&c), ..c };
+    vec![("generator", room(ModelConfig::small(vocab))), ("large", room(ModelConfig::large(vocab)))]
 }
 
 /// One shape: `rounds` of Ponder's training steps then PyTorch's on `steps` timed batches.

@@ -1,6 +1,7 @@
 //! Sampled pass@1 of a generator on candidate level shapes, to calibrate the levels
 //! (docs/training.md, "The next generation"). Reads a weights folder (default public/models) and prints one
-//! line per candidate: 100 problems × 16 samples at the strategies' temperature.
+//! line per candidate (today's levels first): 100 reserved problems × 16 samples at the
+//! strategies' temperature.
 //!
 //! cargo run --release -p ponder-engine --features native,train --example calibrate_levels [-- DIR]
 
@@ -8,9 +9,9 @@ use engine::eval::generate_all;
 use engine::infer::{CancelToken, RowStart};
 use engine::model::weights::{self, Manifest, Role};
 use engine::search::SAMPLING_TEMPERATURE;
-use engine::task::arithmetic::{Shape, derive_seed};
-use engine::task::heldout::is_heldout;
-use engine::task::{ArithmeticChain, Task};
+use engine::task::arithmetic::{Shape, derive_seed, level_shape};
+use engine::task::heldout::is_reserved;
+use engine::task::{ArithmeticChain, Level, Task};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -29,26 +30,33 @@ fn main() {
     let device = engine::backend::cpu().0;
     let bytes = std::fs::read(dir.join(&entry.file)).unwrap_or_else(|e| fail(&entry.file, &e));
     let model = weights::load_language_model(Role::Generator, entry, bytes, &device).unwrap_or_else(|e| fail(&entry.file, &e));
-    let s = |ops, start, operand, multiplier, mix| Shape { ops, start, operand, multiplier, mix, spread: false };
-    let candidates = [
-        s((1, 2), (0, 20), (0, 20), (0, 9), [3, 2, 1]),
-        s((1, 3), (0, 50), (0, 50), (0, 9), [3, 2, 1]),
-        s((2, 3), (0, 99), (0, 99), (0, 9), [2, 2, 1]),
-        s((2, 4), (0, 99), (0, 99), (0, 9), [2, 2, 1]),
-        s((3, 4), (10, 99), (0, 99), (2, 12), [2, 2, 1]),
-        s((3, 5), (10, 99), (0, 99), (2, 12), [2, 2, 1]),
-        s((3, 5), (10, 999), (0, 999), (2, 12), [2, 2, 1]),
-        s((4, 6), (10, 999), (0, 999), (2, 19), [2, 2, 1]),
-        s((4, 6), (100, 999), (0, 999), (2, 19), [2, 2, 1]),
-        s((5, 7), (100, 999), (10, 999), (2, 19), [2, 2, 1]),
-        s((6, 8), (100, 999), (10, 999), (2, 99), [2, 2, 2]),
-        s((6, 8), (100, 999), (10, 999), (2, 19), [2, 2, 1]),
-        s((7, 8), (100, 999), (100, 999), (2, 99), [2, 2, 2]),
-    ];
+    // Today's levels first, then a grid over chain length, operand size and multipliers.
+    let mut candidates: Vec<Shape> = Level::ALL.into_iter().map(level_shape).collect();
+    for (ops, top, multiplier) in [
+        ((1, 1), 9, 9),
+        ((1, 2), 9, 9),
+        ((1, 2), 20, 9),
+        ((1, 3), 20, 9),
+        ((2, 3), 20, 9),
+        ((2, 3), 50, 9),
+        ((2, 4), 50, 9),
+        ((2, 4), 99, 9),
+        ((3, 4), 99, 9),
+        ((3, 5), 99, 12),
+        ((4, 5), 99, 12),
+        ((4, 6), 99, 12),
+        ((5, 7), 99, 12),
+        ((6, 8), 99, 12),
+        ((2, 3), 999, 9),
+        ((3, 5), 999, 12),
+        ((5, 7), 999, 99),
+    ] {
+        candidates.push(Shape { ops, start: (0, top), operand: (0, top), multiplier: (0, multiplier), mix: [2, 2, 1], spread: false, non_negative: false });
+    }
     let cancel = CancelToken::new();
     for (k, shape) in candidates.iter().enumerate() {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[0xCA1, k as u64]));
-        let problems: Vec<_> = std::iter::repeat_with(|| shape.draw(&mut rng)).filter(is_heldout).take(PROBLEMS).collect();
+        let problems: Vec<_> = std::iter::repeat_with(|| shape.draw(&mut rng)).filter(is_reserved).take(PROBLEMS).collect();
         let starts: Vec<RowStart> = problems
             .iter()
             .enumerate()

@@ -78,7 +78,7 @@ fn main() {
         },
     };
     let vocab = ArithmeticChain.tokenizer().vocab_size();
-    let small = Shape { ops: (1, 2), start: (0, 20), operand: (0, 20), multiplier: (0, 9), mix: [3, 2, 1], spread: false };
+    let small = Shape { ops: (1, 2), start: (0, 20), operand: (0, 20), multiplier: (0, 9), mix: [3, 2, 1], spread: false, non_negative: false };
     let only: Option<String> = std::env::args().nth(2);
     if let Some(o) = &only
         && !["Plain", "FixedWidth", "Reversed"].contains(&o.as_str())
@@ -97,7 +97,7 @@ fn main() {
         let batch_for = |step: usize, _: &LanguageModel| {
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[11, step as u64]));
             let n = rng.random_range(1..=3);
-            let examples: Vec<_> = (0..64).map(|_| example(&training_shape(n, &mut rng).draw(&mut rng), f)).collect();
+            let examples: Vec<_> = (0..64).map(|_| example(&training_shape(n, false, &mut rng).draw(&mut rng), f)).collect();
             Batch::language_model(&examples, &ad)
         };
         let started = std::time::Instant::now();
@@ -107,7 +107,7 @@ fn main() {
         let mut rng = ChaCha8Rng::seed_from_u64(99);
         let kinds: [(&str, Vec<ChainProblem>); 2] = [
             ("1-2 ops, operands <= 20", (0..200).map(|_| small.draw(&mut rng)).collect()),
-            ("1-3 ops, training draw", (0..200).map(|_| { let n = rng.random_range(1..=3); training_shape(n, &mut rng).draw(&mut rng) }).collect()),
+            ("1-3 ops, training draw", (0..200).map(|_| { let n = rng.random_range(1..=3); training_shape(n, false, &mut rng).draw(&mut rng) }).collect()),
         ];
         for (name, problems) in kinds {
             let starts: Vec<RowStart> = problems.iter().enumerate().flat_map(|(i, p)| (0..4).map(move |j| RowStart { context: ArithmeticChain.prompt_tokens(p), seed: derive_seed(&[i as u64, j]) })).collect();

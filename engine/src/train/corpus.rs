@@ -16,7 +16,7 @@ use crate::model::{LanguageModel, ModelConfig};
 use crate::search::SAMPLING_TEMPERATURE;
 use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
 use crate::task::arithmetic::{MAX_OPS, derive_seed, training_shape};
-use crate::task::heldout::is_heldout;
+use crate::task::heldout::is_reserved;
 use crate::task::{ArithmeticChain, ChainProblem, Level, Op, Task, Token, Tokenizer};
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
@@ -32,38 +32,59 @@ pub const RIGHT_ATTEMPT_SHARE: f64 = 0.3;
 pub const TOKENS_PER_EXAMPLE: usize = 96;
 /// The longest training sequence: the problem, four earlier attempts and the new one.
 pub const MAX_SEQUENCE: usize = 768;
-/// From this step on, half of the solution batches (and half of the problems sampled for own
-/// attempts) are drawn from the levels: the whole space stays covered while the end of training
-/// concentrates on the problems the levels ask (docs/training.md, "The next generation").
-pub const LEVEL_DRAWS_FROM_STEP: usize = 7000;
+/// The context a language model trains with: room for retry trajectories (rotary positions
+/// have no table to outgrow, so it ships with its role's own).
+pub fn training_len(config: &ModelConfig) -> usize {
+    config.max_len.max(MAX_SEQUENCE)
+}
+
+/// Training steps drawn from the core of the training draw alone (operands up to 99,
+/// multipliers up to 12, [`training_shape`]); the pool of own attempts starts after them.
+pub const EARLY_STEPS: usize = 1500;
+/// After them, the share of batches (and of own-attempt problems) drawn from the core; the
+/// rest reach everything the parser accepts. The broad draw alone (a third each of 1-, 2- and
+/// 3-digit operands, multipliers to 999) left a 192k-parameter generator sampling `9+9=17`
+/// at step 8,300 (docs/training.md, "What was tried").
+pub const CORE_SHARE: f64 = 0.8;
+/// Share of the PRM's problems drawn from the levels' shapes.
 pub const LEVEL_DRAW_SHARE: f64 = 0.5;
 /// Seed of the training's level draws (any but the held-out one).
 const LEVEL_DRAW_SEED: u64 = 0x7EA1;
 
-/// The first problem `draw` gives that is not held out.
+/// The first problem `draw` gives that is not reserved for evaluation.
 fn not_held_out(mut draw: impl FnMut() -> ChainProblem) -> ChainProblem {
     loop {
         let problem = draw();
-        if !is_heldout(&problem) {
+        if !is_reserved(&problem) {
             return problem;
         }
     }
 }
 
-/// A training problem of `n_ops` operations drawn from `rng`, never a held-out one.
-pub fn draw_problem_with(n_ops: usize, rng: &mut ChaCha8Rng) -> ChainProblem {
-    not_held_out(|| training_shape(n_ops, rng).draw(rng))
+/// A training problem of `n_ops` operations drawn from `rng` (from the core with `core`),
+/// never a held-out one.
+pub fn draw_problem_with(n_ops: usize, core: bool, rng: &mut ChaCha8Rng) -> ChainProblem {
+    not_held_out(|| training_shape(n_ops, core, rng).draw(rng))
 }
 
-/// A training problem drawn from `rng`, of 1 to 8 operations; with `levels`, from a level's
-/// shape half of the time.
-pub fn draw_problem(rng: &mut ChaCha8Rng, levels: bool) -> ChainProblem {
-    if levels && rng.random_bool(LEVEL_DRAW_SHARE) {
+/// Where a batch of training problems comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Draw {
+    /// The training draw: its core with chance [`CORE_SHARE`], else the whole space.
+    Training,
+    /// The training draw, or a level's shape with chance [`LEVEL_DRAW_SHARE`] (the PRM's data).
+    Levels,
+}
+
+/// A training problem drawn from `rng`, of 1 to 8 operations, as `draw` says.
+pub fn draw_problem(rng: &mut ChaCha8Rng, draw: Draw) -> ChainProblem {
+    if draw == Draw::Levels && rng.random_bool(LEVEL_DRAW_SHARE) {
         let level = Level::ALL[rng.random_range(0..Level::ALL.len())];
         return draw_level_problem(level, rng);
     }
+    let core = rng.random_bool(CORE_SHARE);
     let n_ops = rng.random_range(1..=MAX_OPS);
-    draw_problem_with(n_ops, rng)
+    draw_problem_with(n_ops, core, rng)
 }
 
 /// A training problem of `level`, never a held-out one.
@@ -151,8 +172,7 @@ impl OwnAttempts {
     pub async fn sample(source: &mut OnPolicy<'_>, (count, samples, seed, step): (usize, usize, u64, usize)) -> Result<OwnAttempts, InferError> {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0x0A77, step as u64]));
         let label = format!("own attempts at step {step}");
-        let levels = step >= LEVEL_DRAWS_FROM_STEP;
-        let (problems, rows) = sample_training_problems(source, &mut rng, (count, samples, seed, 0x0A77 ^ step as u64, levels), &label).await?;
+        let (problems, rows) = sample_training_problems(source, &mut rng, (count, samples, seed, 0x0A77 ^ step as u64, Draw::Training), &label).await?;
         let tokens_generated = rows.iter().map(|r| r.generated().len() as u64).sum();
         let problems = problems
             .into_iter()
@@ -207,20 +227,18 @@ pub fn generator_batch(seed: u64, step: usize, batch_size: usize, own: Option<&O
     let n_ops = rng.random_range(1..=MAX_OPS);
     let retry = rng.random_bool(RETRY_SHARE);
     let attempts = rng.random_range(1..=ATTEMPTS_IN_CONTEXT);
-    let level = (step >= LEVEL_DRAWS_FROM_STEP && rng.random_bool(LEVEL_DRAW_SHARE)).then(|| Level::ALL[rng.random_range(0..Level::ALL.len())]);
+    let core = step < EARLY_STEPS || rng.random_bool(CORE_SHARE);
     let pool: Vec<&OwnProblem> = own.map(|o| o.problems.iter().filter(|p| p.problem.ops.len() == n_ops).collect()).unwrap_or_default();
     let budget = batch_size * TOKENS_PER_EXAMPLE;
     let (mut out, mut tokens) = (Vec::new(), 0);
     while tokens < budget && out.len() < 4 * batch_size {
-        let example = if let (false, Some(level)) = (retry, level) {
-            Some(solution_example(&draw_level_problem(level, &mut rng)))
-        } else if !retry {
-            Some(solution_example(&draw_problem_with(n_ops, &mut rng)))
+        let example = if !retry {
+            Some(solution_example(&draw_problem_with(n_ops, core, &mut rng)))
         } else if !pool.is_empty() {
             let o = pool[rng.random_range(0..pool.len())];
             retry_example(&o.problem, Some(o), attempts, &mut rng)
         } else {
-            retry_example(&draw_problem_with(n_ops, &mut rng), None, attempts, &mut rng)
+            retry_example(&draw_problem_with(n_ops, core, &mut rng), None, attempts, &mut rng)
         };
         match example {
             Some(e) => {
@@ -228,7 +246,7 @@ pub fn generator_batch(seed: u64, step: usize, batch_size: usize, own: Option<&O
                 out.push(e);
             }
             // Too long for the context with this many attempts: one solution instead.
-            None => out.push(solution_example(&draw_problem_with(n_ops, &mut rng))),
+            None => out.push(solution_example(&draw_problem_with(n_ops, core, &mut rng))),
         }
     }
     out
@@ -244,18 +262,17 @@ pub struct OnPolicy<'a> {
     pub cancel: &'a CancelToken,
 }
 
-/// `count` fresh training problems drawn from `rng` (half from the levels' shapes with
-/// `levels`), each sampled `samples` times by the
+/// `count` fresh training problems drawn from `rng` as `draw` says, each sampled `samples` times by the
 /// generator at the strategies' temperature (row seeds from `seed` and `salt`): the
 /// on-policy material of the PRM and revision data.
 pub async fn sample_training_problems(
     source: &mut OnPolicy<'_>,
     rng: &mut ChaCha8Rng,
-    (count, samples, seed, salt, levels): (usize, usize, u64, u64, bool),
+    (count, samples, seed, salt, draw): (usize, usize, u64, u64, Draw),
     label: &str,
 ) -> Result<(Vec<ChainProblem>, Vec<Row>), InferError> {
     let OnPolicy { generator, config: g_config, device, ref mut observer, cancel } = *source;
-    let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(rng, levels)).collect();
+    let problems: Vec<ChainProblem> = (0..count).map(|_| draw_problem(rng, draw)).collect();
     let starts: Vec<RowStart> = problems
         .iter()
         .enumerate()
@@ -280,7 +297,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut right_answers = 0;
         for i in 0..500 {
-            let p = draw_problem(&mut rng, i % 2 == 0);
+            let p = draw_problem(&mut rng, [Draw::Levels, Draw::Training][i % 2]);
             let tokens = corrupted_solution(&p, &mut rng);
             let text = ArithmeticChain.text_of(&tokens);
             let grade = ArithmeticChain.grade(&p, &text);
@@ -308,7 +325,7 @@ mod tests {
                 let target = ArithmeticChain.text_of(&e.tokens[e.loss_from..]);
                 let prompt = ArithmeticChain.text_of(&e.tokens[1..]);
                 let problem = ArithmeticChain.parse(prompt.lines().next().unwrap()).unwrap();
-                assert!(!is_heldout(&problem));
+                assert!(!is_reserved(&problem));
                 assert!(ArithmeticChain.grade(&problem, &target).answer_correct, "{target}");
             }
         }

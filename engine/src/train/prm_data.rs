@@ -4,7 +4,7 @@
 //! checker.
 
 use super::batch::PrmExample;
-use super::corpus::{OnPolicy, sample_training_problems};
+use super::corpus::{Draw, OnPolicy, sample_training_problems};
 use crate::eval::{generate_all, step_labels};
 use crate::search::SAMPLING_TEMPERATURE;
 use crate::infer::{InferError, RowStart};
@@ -44,7 +44,7 @@ pub async fn build(source: &mut OnPolicy<'_>, config: &PrmDataConfig) -> Result<
     let tokenizer = task.tokenizer();
     let step_end = tokenizer.step_end();
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[config.seed, 0x9E1]));
-    let shape = (config.problems, config.samples_per_problem, config.seed, 1, true);
+    let shape = (config.problems, config.samples_per_problem, config.seed, 1, Draw::Levels);
     let (problems, samples) =
         sample_training_problems(source, &mut rng, shape, "PRM data: sampling the generator").await?;
     let OnPolicy { generator, config: g_config, device, ref mut observer, cancel } = *source;

@@ -52,6 +52,9 @@ pub fn train_throughput(config: &ModelConfig, batches: &[Vec<LmExample>], warmup
     if batches.len() <= warmup {
         return Err(TrainError::Invalid(format!("{} batches leave none to time after {warmup} warm-up steps", batches.len())));
     }
+    if let Some(e) = batches.iter().flatten().find(|e| e.tokens.len() > config.max_len) {
+        return Err(TrainError::Invalid(format!("a training sequence of {} tokens exceeds the model's context of {}", e.tokens.len(), config.max_len)));
+    }
     let schedule = Schedule {
         steps: batches.len(),
         batch_size: batches[0].len(),
