@@ -42,12 +42,14 @@ pub fn eval(a: EvalArgs, cancel: CancelToken) -> Result<()> {
     let large = weights_dir::listed_language_model(&a.models, &manifest, Role::Large, &device)?;
     let prm = weights_dir::listed_reward_model(&a.models, &manifest, Role::Prm, &device)?;
     let prm_hard = weights_dir::listed_reward_model(&a.models, &manifest, Role::PrmHard, &device)?;
+    let prm_large = weights_dir::listed_reward_model(&a.models, &manifest, Role::PrmLarge, &device)?;
     let revision = weights_dir::listed_language_model(&a.models, &manifest, Role::Revision, &device)?;
     let models = EvalModels {
         generator: (&generator.0, &generator.1),
         large: large.as_ref().map(|(m, c)| (m, c)),
         prm: prm.as_ref().map(|(m, c)| (m, c)),
         prm_hard: prm_hard.as_ref().map(|(m, c)| (m, c)),
+        prm_large: prm_large.as_ref().map(|(m, c)| (m, c)),
         revision: revision.as_ref().map(|(m, c)| (m, c)),
     };
     let size = eval_size(&a);
@@ -97,6 +99,7 @@ fn record_metrics(manifest: &mut Manifest, value: &serde_json::Value) {
         (Role::Large, value.get("large")),
         (Role::Prm, value.get("prm")),
         (Role::Revision, value.get("revision")),
+        (Role::PrmLarge, value.get("prm_large")),
     ];
     for (role, section) in sections {
         if let (Some(entry), Some(section)) = (manifest.models.get_mut(&role), section) {
@@ -146,6 +149,16 @@ fn print_table(r: &engine::eval::EvalReport) {
             s.pass_at_1 * 100.0,
             s.majority_16 * 100.0,
             s.weighted_16 * 100.0
+        );
+    }
+    if let Some(l) = &r.prm_large {
+        println!(
+            "larger verifier (on the large model's body): step AUROC {:.3}, within a problem {}; levels {}: majority@16 {:.1}%, weighted best-of-16 {:.1}%",
+            l.auroc,
+            l.auroc_within_problem.map(|v| format!("{v:.3}")).unwrap_or("-".into()),
+            l.selection.levels,
+            l.selection.majority_16 * 100.0,
+            l.selection.weighted_16 * 100.0
         );
     }
     if let Some(v) = &r.revision {

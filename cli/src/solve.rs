@@ -69,7 +69,8 @@ pub struct SolveArgs {
     pub chains: usize,
     #[arg(long, default_value = "hierarchical", value_parser = choices::<RevisionSelection>())]
     pub revision_selection: RevisionSelection,
-    /// Verifier: the trained PRM, or the exact checker (a perfect verifier).
+    /// Verifier: the trained PRM, the larger PRM (on the large model's body), or the exact
+    /// checker (a perfect verifier).
     #[arg(long, default_value = "prm", value_parser = choices::<Verifier>())]
     pub verifier: Verifier,
     /// The compute-optimal policy (with --strategy compute-optimal; default: measured).
@@ -88,7 +89,10 @@ pub struct SolveArgs {
 pub fn solve(a: SolveArgs) -> Result<()> {
     let plan = plan(&a)?;
     let (device, backend) = models::init_backend(a.models.backend)?;
-    let models = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
+    let mut models = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
+    if plan.verifier == Verifier::PrmLarge {
+        weights_dir::load_large_verifier(&a.models.models, &mut models)?;
+    }
     describe_run(&a, &plan, &backend, &models);
     let (result, elapsed) = run_with_progress(&models, &plan, a.events)?;
     if a.json {

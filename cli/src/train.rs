@@ -89,8 +89,6 @@ const OWN_ATTEMPTS_SHAPE: (usize, usize) = (1536, 4);
 /// Steps over which a continued run's learning rate ramps up again (see `Restart`).
 const CONTINUE_WARMUP: usize = 100;
 const GENERATOR_BATCH: usize = 64;
-/// Generator batches per step of the large model.
-const LARGE_GROUP: usize = 4;
 
 /// Per-model settings at a scale.
 struct Plan {
@@ -103,11 +101,13 @@ fn plan(what: Role, a: &TrainArgs) -> Plan {
     let (steps, batch_size, lr) = match (what, smoke) {
         (_, true) => (3, 8, 1e-3),
         (Role::Generator, false) => (GENERATOR_STEPS, GENERATOR_BATCH, 3e-3),
-        // The generator's very batches, four to a step: the same data and token count in a
-        // quarter of the steps, which keeps a GPU busy (README: FLOPs-matched comparison).
-        (Role::Large, false) => (GENERATOR_STEPS / LARGE_GROUP, GENERATOR_BATCH * LARGE_GROUP, 2e-3),
+        // The generator's very batches and steps: the same data and token count (the
+        // FLOPs-matched comparison reads both). The previous large model took them four to a
+        // step and ended at a higher loss than the generator; the peak rate is the generator's
+        // scaled by its width over this one's.
+        (Role::Large, false) => (GENERATOR_STEPS, GENERATOR_BATCH, 1e-3),
         // Only the PRM's head trains (its body is the generator's, frozen), hence the high rate.
-        (Role::Prm | Role::PrmHard, false) => (1500, 32, 5e-3),
+        (Role::Prm | Role::PrmHard | Role::PrmLarge, false) => (1500, 32, 5e-3),
         (Role::Revision, false) => unreachable!("the generator is the revision model"),
     };
     let steps = a.steps.map(|s| s as usize).unwrap_or(steps);
@@ -162,11 +162,15 @@ fn ship<M: burn::store::ModuleSnapshot>(out: &Path, role: Role, config: &ModelCo
     Ok(())
 }
 
-/// Loads the trained generator from `out` (the PRM and revision model start from it).
+/// Loads the trained generator from `out` (the PRM data and the PRM start from it).
 fn trained_generator(out: &Path, device: &Device) -> Result<(LanguageModel, ModelConfig)> {
+    trained_language_model(out, Role::Generator, device)?.with_context(|| format!("no generator in {}: train it first (ponder train generator)", out.display()))
+}
+
+/// Loads `role`'s trained language model from `out`, if it lists one.
+fn trained_language_model(out: &Path, role: Role, device: &Device) -> Result<Option<(LanguageModel, ModelConfig)>> {
     let manifest = weights_dir::read_manifest(out)?.with_context(|| format!("no {} in {}: train the generator first (ponder train generator)", MANIFEST_FILE, out.display()))?;
-    let entry = manifest.entry(Role::Generator)?;
-    Ok((weights_dir::language_model(out, Role::Generator, entry, device)?, entry.config.clone()))
+    weights_dir::listed_language_model(out, &manifest, role, device)
 }
 
 /// The checkpoint folder of one run (`name`: the model's role, or a continuation of it).
@@ -218,7 +222,7 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
     for role in order {
         match role {
             Role::Generator | Role::Large => train_language_model(&a, role, &device, &backend, &cancel)?,
-            Role::Prm | Role::PrmHard => train_prm(&a, &device, &backend, &cancel)?,
+            Role::Prm | Role::PrmHard | Role::PrmLarge => train_prm(&a, &device, &backend, &cancel)?,
             Role::Revision => unreachable!("the generator is the revision model"),
         }
     }
@@ -260,7 +264,7 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         let fingerprint = fingerprint(role, &plan, &format!("continues {}", earlier.sha256));
         (model, Some(earlier), fingerprint, format!("{}-continued", role.name()))
     } else {
-        let room = ModelConfig { max_len: training_len(&config), ..config.clone() };
+        let room = ModelConfig { max_len: train::corpus::training_len(&config), ..config.clone() };
         (LanguageModel::init(&room, &ad), None, fingerprint(role, &plan, ""), role.name().to_string())
     };
     let s = plan.schedule.clone();
@@ -276,7 +280,7 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         continues.as_ref().map(|c| c.progress.clone()),
         |step, model: &LanguageModel| {
             own.refresh(step, model, cancel);
-            Batch::language_model(&language_model_batch(role, s.seed, step, s.batch_size, own.current()), &ad)
+            Batch::language_model(&train::corpus::generator_batch(s.seed, step, s.batch_size, own.current()), &ad)
         },
         train::lm_loss,
         Some(&checkpoints),
@@ -305,12 +309,6 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         println!("revision: the generator's weights, with room for {} positions", r_config.max_len);
     }
     Ok(())
-}
-
-/// The context a language model trains with: room for retry trajectories (rotary positions
-/// have no table to outgrow, so it ships with its role's own).
-fn training_len(config: &ModelConfig) -> usize {
-    config.max_len.max(train::corpus::MAX_SEQUENCE)
 }
 
 /// The pool of a language model's own attempts its retry trajectories read, made anew from the
@@ -401,7 +399,9 @@ impl<'a> OwnAttemptsPool<'a> {
 
     fn record(&self) -> serde_json::Value {
         json!({
-            "distribution": "chains of 1-8 operations over everything the parser accepts (task::arithmetic::training_shape)",
+            "distribution": "chains of 1-8 operations: a core of operands up to 99 and multipliers up to 12, the rest over everything the parser accepts; never a reserved problem (task::arithmetic::training_shape, task::heldout::is_reserved)",
+            "early_steps": train::corpus::EARLY_STEPS,
+            "core_share": train::corpus::CORE_SHARE,
             "retry_share": train::corpus::RETRY_SHARE,
             "right_attempt_share": train::corpus::RIGHT_ATTEMPT_SHARE,
             "tokens_per_batch": train::corpus::TOKENS_PER_EXAMPLE,
@@ -453,20 +453,10 @@ fn shipped_run(a: &TrainArgs, role: Role, config: &ModelConfig, schedule: &Sched
         resumed: training["resumed"].as_u64().unwrap_or(0) as usize,
         ..train::Progress::default()
     };
-    let model = weights_dir::language_model(&a.out, role, &entry, device)?.with_max_len(training_len(config), device);
+    let model = weights_dir::language_model(&a.out, role, &entry, device)?.with_max_len(train::corpus::training_len(config), device);
     // The shipped run's own schedule (this version's shape, its steps and peak), at its end.
     let final_learning_rate = cosine_schedule(done, schedule.batch_size, number("learning_rate")?, schedule.seed).learning_rate_at(done.saturating_sub(1));
     Ok((model, ShippedRun { progress, sha256: entry.sha256.clone(), final_learning_rate }))
-}
-
-/// Step `step`'s examples: the generator's stream, or for the large model (at full scale)
-/// `LARGE_GROUP` consecutive generator batches, so both see the same problems in the same order.
-fn language_model_batch(role: Role, seed: u64, step: usize, batch_size: usize, own: Option<&OwnAttempts>) -> Vec<train::LmExample> {
-    if role == Role::Large && batch_size == GENERATOR_BATCH * LARGE_GROUP {
-        (0..LARGE_GROUP).flat_map(|i| train::corpus::generator_batch(seed, step * LARGE_GROUP + i, GENERATOR_BATCH, own)).collect()
-    } else {
-        train::corpus::generator_batch(seed, step, batch_size, own)
-    }
 }
 
 fn report(role: Role, p: &train::Progress) {
@@ -539,19 +529,24 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
         data.rollouts_run,
         data_seconds
     );
-    for (role, hard) in [(Role::Prm, false), (Role::PrmHard, true)] {
+    // The same-size PRM (soft labels, and hard as a variant) on the generator's body, and the
+    // larger verifier on the large model's body where one is trained.
+    for (role, hard, body_role) in [(Role::Prm, false, Role::Generator), (Role::PrmHard, true, Role::Generator), (Role::PrmLarge, false, Role::Large)] {
         let (train_set, val_set) = split(hard);
         let s = plan.schedule.clone();
         let ad = device.clone().autodiff();
         ad.seed(s.seed);
-        // The study starts its PRM from the base model: here, from the generator (body and
+        // The study starts its PRM from the base model: here, from a language model (body and
         // head), kept frozen: training fits the scalar head and the likelihood's weight.
         // Fine-tuning the body too (at 5e-4 or 1e-4) made the PRM rank the samples of one
         // problem worse (within-problem AUROC 0.72-0.74 against 0.82, `ponder eval --quick`).
-        let generator = trained_generator(&a.out, &ad)?.0;
-        let (body, lm_head) = generator.into_parts();
-        let model = RewardModel::from_language_model(body.no_grad(), lm_head.no_grad(), &g_config, &ad);
-        println!("\n{}: {} train / {} validation samples, {} steps max", role.name(), train_set.len(), val_set.len(), s.steps);
+        let Some((base, config)) = trained_language_model(&a.out, body_role, &ad)? else {
+            println!("\n{}: skipped, {} has no {} model to build it on (ponder train {})", role.name(), a.out.display(), body_role.name(), body_role.name());
+            continue;
+        };
+        let (body, lm_head) = base.into_parts();
+        let model = RewardModel::from_language_model(body.no_grad(), lm_head.no_grad(), &config, &ad);
+        println!("\n{}: {} train / {} validation samples, {} steps max, on the {} model's body", role.name(), train_set.len(), val_set.len(), s.steps, body_role.name());
         let validation = Validation { every: (s.steps / 15).max(1), patience: 3, loss: Box::new(|m: &RewardModel| train::mean_prm_loss(m, &val_set, &ad)) };
         let fitted: Fitted<RewardModel> = train::fit(
             model,
@@ -566,9 +561,9 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
             cancel,
         )?;
         report(role, &fitted.progress);
-        let mut rec = record(&fitted.progress, &s, g_config.prm_params(), backend);
+        let mut rec = record(&fitted.progress, &s, config.prm_params(), backend);
         // Only the head trains: the frozen body runs forward only (2 FLOPs per parameter and token).
-        rec["flops"] = json!(2.0 * g_config.prm_params() as f64 * fitted.progress.tokens as f64);
+        rec["flops"] = json!(2.0 * config.prm_params() as f64 * fitted.progress.tokens as f64);
         rec["data"] = json!({
             "labels": if hard { "hard: the exact checker's verdict per step" } else { "soft: fraction of Monte-Carlo rollouts reaching the right answer" },
             "problems": plan.prm_data.problems,
@@ -580,7 +575,13 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
             "data_seconds": (data_seconds * 10.0).round() / 10.0,
             "validation_problems": n_val,
         });
-        ship(&a.out, role, &g_config, &fitted.model.valid(), rec)?;
+        if role == Role::PrmLarge {
+            // Its body is the large model's file: only the head is its own.
+            let (path, bytes) = weights_dir::save_head(&a.out, role, body_role, &config, &fitted.model.valid(), rec)?;
+            println!("wrote {} ({} bytes of head, on {}.safetensors)", path.display(), bytes.len(), body_role.name());
+        } else {
+            ship(&a.out, role, &config, &fitted.model.valid(), rec)?;
+        }
     }
     Ok(())
 }

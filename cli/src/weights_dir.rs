@@ -45,11 +45,21 @@ pub fn listed_language_model(dir: &Path, manifest: &Manifest, role: Role, device
     Ok(Some((language_model(dir, role, entry, device)?, entry.config.clone())))
 }
 
-/// `role`'s reward model and its shape, when the manifest lists one.
+/// `role`'s reward model and its shape, when the manifest lists one (on its body's weights
+/// where the entry names a body).
 pub fn listed_reward_model(dir: &Path, manifest: &Manifest, role: Role, device: &Device) -> Result<Option<(RewardModel, ModelConfig)>> {
     let Some(entry) = manifest.models.get(&role) else { return Ok(None) };
     let bytes = read_entry(dir, entry)?;
-    Ok(Some((weights::load_reward_model(entry, bytes, device)?, entry.config.clone())))
+    let model = match entry.body {
+        Some(body) => weights::load_reward_model_on(entry, bytes, language_model(dir, body, manifest.entry(body)?, device)?, device)?,
+        None => weights::load_reward_model(entry, bytes, device)?,
+    };
+    Ok(Some((model, entry.config.clone())))
+}
+
+/// Adds the larger verifier of `dir` to `models` (the runs that ask for it).
+pub fn load_large_verifier(dir: &Path, models: &mut Models) -> Result<()> {
+    Ok(models.load_large_verifier(|file| read_weights(dir, file))?)
 }
 
 /// The language model of a manifest entry (its sha256 checked).
@@ -61,14 +71,27 @@ pub fn language_model(dir: &Path, role: Role, entry: &ModelEntry, device: &Devic
 /// Writes `model`'s weights as `<role>.safetensors` and its manifest entry (the other entries
 /// are kept; a folder without a manifest gets a new one). Returns the file and its bytes.
 pub fn save_model<M: burn::store::ModuleSnapshot>(dir: &Path, role: Role, config: &ModelConfig, model: &M, training: serde_json::Value) -> Result<(PathBuf, Vec<u8>)> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let file = format!("{}.safetensors", role.name());
     let bytes = weights::to_safetensors(model, &file)?;
+    save_file(dir, role, config, file, bytes, training, None)
+}
+
+/// Writes a reward model whose body is `body`'s weights: only its head, as `<role>.safetensors`,
+/// and an entry naming the body.
+pub fn save_head(dir: &Path, role: Role, body: Role, config: &ModelConfig, model: &RewardModel, training: serde_json::Value) -> Result<(PathBuf, Vec<u8>)> {
+    let file = format!("{}.safetensors", role.name());
+    let bytes = weights::head_safetensors(model, &file)?;
+    save_file(dir, role, config, file, bytes, training, Some(body))
+}
+
+fn save_file(dir: &Path, role: Role, config: &ModelConfig, file: String, bytes: Vec<u8>, training: serde_json::Value, body: Option<Role>) -> Result<(PathBuf, Vec<u8>)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(&file);
     std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
     let mut manifest = read_manifest(dir)?.unwrap_or_else(empty_manifest);
     let mut entry = weights::entry_for(role, config, &file, &bytes);
     entry.training = Some(training);
+    entry.body = body;
     manifest.models.insert(role, entry);
     write_manifest(dir, &manifest)?;
     Ok((path, bytes))

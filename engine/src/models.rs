@@ -19,6 +19,8 @@ pub struct Models {
     pub generator: (LanguageModel, ModelConfig),
     pub prm: (RewardModel, ModelConfig),
     pub revision: (LanguageModel, ModelConfig),
+    /// The larger verifier, loaded only when asked for ([`Models::load_large_verifier`]).
+    pub prm_large: Option<(RewardModel, ModelConfig)>,
     pub source: ModelSource,
 }
 
@@ -35,6 +37,7 @@ impl Models {
             generator: (weights::random_language_model(&g, seed, device)?, g),
             prm: (weights::random_reward_model(&p, seed.wrapping_add(1), device)?, p),
             revision: (weights::random_language_model(&r, seed.wrapping_add(2), device)?, r),
+            prm_large: None,
             source: ModelSource::Random { seed },
         })
     }
@@ -60,7 +63,37 @@ impl Models {
         let entry = manifest.entry(Role::Prm)?;
         check_vocab(entry.config.vocab_size, vocab, &entry.file)?;
         let prm = (weights::load_reward_model(entry, read(&entry.file)?, device)?, entry.config.clone());
-        Ok(Models { device: device.clone(), generator, prm, revision, source: ModelSource::Trained(manifest) })
+        Ok(Models { device: device.clone(), generator, prm, revision, prm_large: None, source: ModelSource::Trained(manifest) })
+    }
+
+    /// Loads the larger verifier named by the manifest these models came from, reading its
+    /// files with `read`: the large model's weights (its body) and its own head. Randomly
+    /// initialised models get a random one of the same shape.
+    pub fn load_large_verifier(&mut self, mut read: impl FnMut(&str) -> Result<Vec<u8>, WeightsError>) -> Result<(), WeightsError> {
+        if self.prm_large.is_some() {
+            return Ok(());
+        }
+        let model = match &self.source {
+            ModelSource::Random { seed } => {
+                let c = Role::PrmLarge.default_config(ArithmeticChain.tokenizer().vocab_size());
+                (weights::random_reward_model(&c, seed.wrapping_add(3), &self.device)?, c)
+            }
+            ModelSource::Trained(manifest) => {
+                let entry = manifest.entry(Role::PrmLarge)?;
+                check_vocab(entry.config.vocab_size, ArithmeticChain.tokenizer().vocab_size(), &entry.file)?;
+                let model = match entry.body {
+                    Some(body_role) => {
+                        let body_entry = manifest.entry(body_role)?;
+                        let body = weights::load_language_model(body_role, body_entry, read(&body_entry.file)?, &self.device)?;
+                        weights::load_reward_model_on(entry, read(&entry.file)?, body, &self.device)?
+                    }
+                    None => weights::load_reward_model(entry, read(&entry.file)?, &self.device)?,
+                };
+                (model, entry.config.clone())
+            }
+        };
+        self.prm_large = Some(model);
+        Ok(())
     }
 }
 

@@ -158,6 +158,10 @@ async fn run_one(
     }
     match verifier {
         Verifier::Prm => with_scorer!(PrmScorer::new(&models.prm.0, &models.prm.1, &tokenizer, &models.device).with_drive(drive.cancel.clone(), drive.pause.clone())),
+        Verifier::PrmLarge => {
+            let (prm, config) = models.prm_large.as_ref().ok_or_else(|| SearchError::Config("the larger verifier (prm_large) is not loaded".into()))?;
+            with_scorer!(PrmScorer::new(prm, config, &tokenizer, &models.device).with_drive(drive.cancel.clone(), drive.pause.clone()))
+        }
         Verifier::Oracle => with_scorer!(OracleScorer::new(&task, problem)),
     }
 }

@@ -138,3 +138,67 @@ fn a_manifest_loads_every_model_and_rejects_bad_manifests() {
     let err = Models::from_manifest(no_prm, read, &backend::cpu().0).err().unwrap();
     assert!(matches!(err, WeightsError::MissingRole { role: "prm" }), "{err}");
 }
+
+/// The larger verifier ships only its head: loaded onto the large model's weights it scores
+/// as the whole model did, and a head file, body or manifest that does not fit is refused.
+#[test]
+fn the_larger_verifier_loads_its_head_onto_the_large_models_body() {
+    use burn::tensor::{Tensor, TensorData};
+    let v = vocab();
+    let d = backend::cpu().0;
+    let large_config = Role::Large.default_config(v);
+    let (large_entry, large_bytes) = saved(Role::Large, &large_config, 4, "large.safetensors");
+    let large = weights::load_language_model(Role::Large, &large_entry, large_bytes.clone(), &d).unwrap();
+    let (body, lm_head) = large.into_parts();
+    let whole = engine::model::RewardModel::from_language_model(body, lm_head, &large_config, &d);
+    let head = weights::head_safetensors(&whole, "prm_large.safetensors").unwrap();
+    assert!(head.len() < 4096, "the head file holds the head only: {} bytes", head.len());
+    let mut entry = weights::entry_for(Role::PrmLarge, &large_config, "prm_large.safetensors", &head);
+    entry.body = Some(Role::Large);
+
+    let score = |m: &engine::model::RewardModel| -> Vec<f32> {
+        let t = 6;
+        let ids = Tensor::from_data(TensorData::new(vec![1i64, 8, 9, 10, 11, 12], [1, t]), &d);
+        let pos = Tensor::from_data(TensorData::new((0..t as i64).collect::<Vec<_>>(), [1, t]), &d);
+        m.forward(ids, pos, Tensor::<4>::zeros([1, 1, t, t], &d)).into_data().iter::<f32>().collect()
+    };
+    let body = weights::load_language_model(Role::Large, &large_entry, large_bytes.clone(), &d).unwrap();
+    let loaded = weights::load_reward_model_on(&entry, head.clone(), body, &d).unwrap();
+    assert_eq!(score(&loaded), score(&whole));
+
+    // through a manifest, loaded only when asked for
+    let mut files = HashMap::new();
+    let mut entries = vec![(Role::Large, large_entry.clone()), (Role::PrmLarge, entry.clone())];
+    for (i, role) in [Role::Generator, Role::Prm, Role::Revision].into_iter().enumerate() {
+        let file = format!("{}.safetensors", role.name());
+        let (e, bytes) = saved(role, &role.default_config(v), i as u64, &file);
+        files.insert(file, bytes);
+        entries.push((role, e));
+    }
+    files.insert("large.safetensors".into(), large_bytes.clone());
+    files.insert("prm_large.safetensors".into(), head.clone());
+    let manifest = Manifest::parse("manifest.json", &serde_json::to_string(&manifest_with(&entries)).unwrap()).unwrap();
+    let read = |f: &str| files.get(f).cloned().ok_or(WeightsError::Read { file: f.into(), detail: "missing".into() });
+    let mut models = Models::from_manifest(manifest.clone(), read, &d).unwrap();
+    assert!(models.prm_large.is_none());
+    models.load_large_verifier(read).unwrap();
+    assert_eq!(score(&models.prm_large.as_ref().unwrap().0), score(&whole));
+
+    // a head file that is another model's whole weights is refused, naming it
+    let (_, generator_bytes) = saved(Role::Generator, &Role::Generator.default_config(v), 0, "x");
+    let mut wrong = entry.clone();
+    wrong.sha256 = weights::sha256_hex(&generator_bytes);
+    wrong.bytes = Some(generator_bytes.len() as u64);
+    let body = weights::load_language_model(Role::Large, &large_entry, large_bytes, &d).unwrap();
+    let err = weights::load_reward_model_on(&wrong, generator_bytes, body, &d).err().unwrap();
+    assert!(err.to_string().contains("prm_large.safetensors"), "{err}");
+
+    // a body the manifest does not list, or of another shape, is refused
+    let mut orphan = manifest.clone();
+    orphan.models.remove(&Role::Large);
+    let err = Manifest::parse("m.json", &serde_json::to_string(&orphan).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("prm_large") && err.to_string().contains("large"), "{err}");
+    let mut misshapen = manifest;
+    misshapen.models.get_mut(&Role::PrmLarge).unwrap().body = Some(Role::Generator);
+    assert!(Manifest::parse("m.json", &serde_json::to_string(&misshapen).unwrap()).is_err());
+}

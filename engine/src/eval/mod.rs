@@ -52,6 +52,8 @@ pub struct EvalModels<'a> {
     pub large: Option<(&'a LanguageModel, &'a ModelConfig)>,
     pub prm: Option<(&'a RewardModel, &'a ModelConfig)>,
     pub prm_hard: Option<(&'a RewardModel, &'a ModelConfig)>,
+    /// The larger verifier, on the large model's body.
+    pub prm_large: Option<(&'a RewardModel, &'a ModelConfig)>,
     pub revision: Option<(&'a LanguageModel, &'a ModelConfig)>,
 }
 
@@ -132,6 +134,14 @@ pub struct SelectionEval {
     pub levels: String,
 }
 
+/// The larger verifier: what the PRM section and the selection section say of the same-size one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LargeVerifierEval {
+    pub auroc: f64,
+    pub auroc_within_problem: Option<f64>,
+    pub selection: SelectionEval,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     pub generator: GeneratorEval,
@@ -145,6 +155,8 @@ pub struct EvalReport {
     pub selection: Option<SelectionEval>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typed: Option<TypedEval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prm_large: Option<LargeVerifierEval>,
     pub size: EvalSize,
     pub seconds: f64,
     /// A few sampled solutions per level, as the generator wrote them (problem, text, correct).
@@ -252,38 +264,15 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
             correct_steps,
         });
 
-        // Best-of-N selection on levels 3–5 over the same samples.
-        let mut n = 0usize;
-        let (mut pass, mut majority, mut weighted) = (0.0, 0usize, 0usize);
-        for (i, (level, p)) in problems.iter().enumerate() {
-            if !(3..=5).contains(&level.get()) {
-                continue;
-            }
-            let candidates: Vec<Candidate> = graded
-                .iter()
-                .zip(&scores)
-                .filter(|(g, _)| g.problem == i)
-                .map(|(g, s)| Candidate {
-                    sample: 0,
-                    text: String::new(),
-                    answer: task.answer_of(&task.text_of(g.row.generated())),
-                    step_scores: Vec::new(),
-                    score: final_score(s),
-                    correct: g.correct,
-                })
-                .collect();
-            let truth = task.true_answer(p);
-            pass += fraction(candidates.iter().map(|c| c.correct));
-            majority += (select(&candidates, Selection::Majority).0.as_deref() == Some(truth.as_str())) as usize;
-            weighted += (select(&candidates, Selection::Weighted).0.as_deref() == Some(truth.as_str())) as usize;
-            n += 1;
-        }
-        let n = n.max(1) as f64;
-        report.selection = Some(SelectionEval {
-            pass_at_1: pass / n,
-            majority_16: majority as f64 / n,
-            weighted_16: weighted as f64 / n,
-            levels: "3-5".into(),
+        report.selection = Some(selection_on_hard_levels(&problems, &graded, &scores));
+    }
+    if let Some((l_model, l_config)) = models.prm_large {
+        progress.phase("larger verifier: scoring", graded.len() as u64);
+        let scores = score_all(l_model, l_config, &graded, device, progress).await?;
+        report.prm_large = Some(LargeVerifierEval {
+            auroc: step_auroc(&problems, &graded, &scores).0,
+            auroc_within_problem: final_score_auroc(&graded, &scores),
+            selection: selection_on_hard_levels(&problems, &graded, &scores),
         });
     }
 
@@ -293,6 +282,38 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
     }
     report.seconds = web_time_now() - started;
     Ok(report)
+}
+
+/// Best-of-N selection on levels 3–5 over the graded samples, by a verifier's `scores`.
+fn selection_on_hard_levels(problems: &[(Level, ChainProblem)], graded: &[Graded], scores: &[Vec<f32>]) -> SelectionEval {
+    let task = ArithmeticChain;
+    let mut n = 0usize;
+    let (mut pass, mut majority, mut weighted) = (0.0, 0usize, 0usize);
+    for (i, (level, p)) in problems.iter().enumerate() {
+        if !(3..=5).contains(&level.get()) {
+            continue;
+        }
+        let candidates: Vec<Candidate> = graded
+            .iter()
+            .zip(scores)
+            .filter(|(g, _)| g.problem == i)
+            .map(|(g, s)| Candidate {
+                sample: 0,
+                text: String::new(),
+                answer: task.answer_of(&task.text_of(g.row.generated())),
+                step_scores: Vec::new(),
+                score: final_score(s),
+                correct: g.correct,
+            })
+            .collect();
+        let truth = task.true_answer(p);
+        pass += fraction(candidates.iter().map(|c| c.correct));
+        majority += (select(&candidates, Selection::Majority).0.as_deref() == Some(truth.as_str())) as usize;
+        weighted += (select(&candidates, Selection::Weighted).0.as_deref() == Some(truth.as_str())) as usize;
+        n += 1;
+    }
+    let n = n.max(1) as f64;
+    SelectionEval { pass_at_1: pass / n, majority_16: majority as f64 / n, weighted_16: weighted as f64 / n, levels: "3-5".into() }
 }
 
 fn web_time_now() -> f64 {

@@ -23,10 +23,12 @@ pub enum Role {
     /// The PRM variant trained on the exact checker's hard labels (for comparison).
     PrmHard,
     Revision,
+    /// The larger verifier: a PRM on the large model's body, whose file holds only its head.
+    PrmLarge,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Generator, Role::Large, Role::Prm, Role::PrmHard, Role::Revision];
+    pub const ALL: [Role; 6] = [Role::Generator, Role::Large, Role::Prm, Role::PrmHard, Role::Revision, Role::PrmLarge];
     pub fn name(self) -> &'static str {
         match self {
             Role::Generator => "generator",
@@ -34,10 +36,11 @@ impl Role {
             Role::Prm => "prm",
             Role::PrmHard => "prm_hard",
             Role::Revision => "revision",
+            Role::PrmLarge => "prm_large",
         }
     }
     pub fn is_reward_model(self) -> bool {
-        matches!(self, Role::Prm | Role::PrmHard)
+        matches!(self, Role::Prm | Role::PrmHard | Role::PrmLarge)
     }
     pub fn default_config(self, vocab_size: usize) -> ModelConfig {
         match self {
@@ -45,6 +48,7 @@ impl Role {
             Role::Large => ModelConfig::large(vocab_size),
             Role::Prm | Role::PrmHard => ModelConfig::prm(vocab_size),
             Role::Revision => ModelConfig::revision(vocab_size),
+            Role::PrmLarge => ModelConfig::large(vocab_size),
         }
     }
     pub fn parameters(self, config: &ModelConfig) -> usize {
@@ -68,6 +72,10 @@ pub struct ModelEntry {
     /// Evaluation numbers; free-form, written by training or evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<serde_json::Value>,
+    /// A reward model whose frozen body and language-model head are this language model's
+    /// weights: its own file holds only what training fitted ([`head_safetensors`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Role>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,6 +130,16 @@ impl Manifest {
                     file: file.into(),
                     detail: format!("{}: {} parameters listed, but its config has {expected}", role.name(), entry.parameters),
                 });
+            }
+            if let Some(body) = entry.body {
+                let body_entry = manifest.models.get(&body).filter(|_| role.is_reward_model() && !body.is_reward_model());
+                let same_shape = body_entry.is_some_and(|b| ModelConfig { max_len: entry.config.max_len, ..b.config.clone() } == entry.config);
+                if !same_shape {
+                    return Err(WeightsError::InvalidConfig {
+                        file: file.into(),
+                        detail: format!("{}: its body is the {} model's, which the manifest must list with the same shape", role.name(), body.name()),
+                    });
+                }
             }
             if entry.file.contains('/') || entry.file.contains('\\') || entry.file.contains("..") {
                 return Err(WeightsError::InvalidConfig { file: file.into(), detail: format!("{}: file name {:?} must be a plain name", role.name(), entry.file) });
@@ -200,6 +218,32 @@ pub fn load_reward_model(entry: &ModelEntry, bytes: Vec<u8>, device: &Device) ->
     load_into(RewardModel::init(&entry.config, device), &entry.file, Role::Prm.name(), bytes)
 }
 
+/// The tensors of a reward model that training fits; the rest is its body's.
+const HEAD_TENSORS: &str = r"^(head\.|likelihood_weight)";
+
+/// Loads a reward model whose entry names a `body`: `body` is that language model, loaded and
+/// checked, and `bytes` the head file, checked against the entry.
+pub fn load_reward_model_on(entry: &ModelEntry, bytes: Vec<u8>, body: LanguageModel, device: &Device) -> Result<RewardModel, WeightsError> {
+    verify_sha256(entry, &bytes)?;
+    let (body, lm_head) = body.into_parts();
+    let model = RewardModel::from_language_model(body, lm_head, &entry.config, device);
+    let mut store = SafetensorsStore::from_bytes(Some(bytes)).with_regex(HEAD_TENSORS).allow_partial(true);
+    let mut model = model;
+    let mut result = model.load_from(&mut store).map_err(|e| WeightsError::NotSafetensors { file: entry.file.clone(), detail: shorten(&e.to_string()) })?;
+    // The body's tensors come from the body: only a missing head tensor is an error.
+    let is_head = |path: &str| path.starts_with("head.") || path == "likelihood_weight";
+    result.missing.retain(|(path, _)| is_head(path));
+    check_applied(&entry.file, Role::PrmLarge.name(), result)?;
+    Ok(model)
+}
+
+/// Safetensors of what training fitted in a reward model: its head, without the body.
+pub fn head_safetensors(model: &RewardModel, file: &str) -> Result<Vec<u8>, WeightsError> {
+    let mut store = SafetensorsStore::from_bytes(None).with_regex(HEAD_TENSORS);
+    model.save_into(&mut store).map_err(|e| WeightsError::Save { file: file.into(), detail: e.to_string() })?;
+    store.get_bytes().map_err(|e| WeightsError::Save { file: file.into(), detail: e.to_string() })
+}
+
 /// Loads weights into `model` without a manifest (training checkpoints), still checking
 /// that every tensor matches.
 pub fn load_unchecked<M: Module + ModuleSnapshot>(model: M, file: &str, bytes: Vec<u8>) -> Result<M, WeightsError> {
@@ -223,6 +267,7 @@ pub fn entry_for(role: Role, config: &ModelConfig, file: &str, bytes: &[u8]) -> 
         bytes: Some(bytes.len() as u64),
         training: None,
         metrics: None,
+        body: None,
     }
 }
 

@@ -174,15 +174,18 @@ impl Knobs {
 
 /// Which verifier scores steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Verifier {
-    /// The trained process reward model.
+    /// The trained process reward model, on the generator's body.
     Prm,
+    /// The larger verifier: a process reward model on the large model's body.
+    PrmLarge,
     /// The exact checker: what a perfect verifier would buy.
     Oracle,
 }
 
 crate::names::named!(Verifier, "verifier" {
-    Prm => "prm": "the trained process reward model",
+    Prm => "prm": "the trained process reward model, on the generator's body",
+    PrmLarge => "prm_large": "the larger process reward model, on the large model's body",
     Oracle => "oracle": "the exact checker: what a perfect verifier would buy",
 });
