@@ -14,7 +14,7 @@ const LEGEND_H: f64 = 20.0;
 
 pub struct Series {
     pub name: String,
-    /// (x, y, low, high): the band spans the seeds' spread.
+    /// (x, y, low, high): the band spans the 95% interval.
     pub points: Vec<(f64, f64, f64, f64)>,
     pub dashed: bool,
 }
@@ -104,14 +104,18 @@ fn header(width: f64, height: f64, title: &str) -> String {
     )
 }
 
+/// A bar's value and its 95% interval, where known (all 0–1).
+pub type Bar = (f64, Option<(f64, f64)>);
+
 /// A panel of grouped bars: its title, the group labels, and each series' values per group.
 pub struct BarPanel {
     pub title: String,
     pub groups: Vec<String>,
-    pub series: Vec<(String, Vec<Option<f64>>)>,
+    pub series: Vec<(String, Vec<Option<Bar>>)>,
 }
 
-/// Grouped bars: one group per label, one bar per series (values 0–1, None drawn as a gap).
+/// Grouped bars: one group per label, one bar per series (values 0–1, None drawn as a gap),
+/// with a whisker over each bar's interval.
 pub fn bar_panels(title: &str, panels: &[BarPanel]) -> String {
     let width = PANEL_W * panels.len() as f64 + 20.0;
     let legend_rows = panels.first().map(|p| p.series.len()).unwrap_or(0) as f64;
@@ -132,7 +136,7 @@ pub fn bar_panels(title: &str, panels: &[BarPanel]) -> String {
             let gx = l + gw * g as f64 + gw * 0.1;
             let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="middle" font-size="10">{}</text>"#, gx + gw * 0.4, t + h + 12.0, esc(label));
             for (j, (name, values)) in series.iter().enumerate() {
-                if let Some(v) = values.get(g).copied().flatten() {
+                if let Some((v, interval)) = values.get(g).copied().flatten() {
                     let _ = write!(
                         s,
                         r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{} {}: {:.1}%</title></rect>"#,
@@ -145,6 +149,10 @@ pub fn bar_panels(title: &str, panels: &[BarPanel]) -> String {
                         esc(label),
                         v * 100.0
                     );
+                    if let Some((low, high)) = interval {
+                        let x = gx + bw * j as f64 + (bw - 1.0) / 2.0;
+                        let _ = write!(s, r##"<line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#333" stroke-width="1.2"><title>95% interval {:.1}–{:.1}%</title></line>"##, py(low), py(high), low * 100.0, high * 100.0);
+                    }
                 }
             }
         }
@@ -197,7 +205,10 @@ fn cell_series(r: &StudyReport, config: Recipe, label: &str, bin: usize, dashed:
         .cells
         .iter()
         .filter(|c| c.config.0 == config && c.bin == bin)
-        .map(|c| (c.budget as f64, c.accuracy, c.min, c.max))
+        .map(|c| {
+            let (low, high) = c.interval.map_or((c.accuracy, c.accuracy), |i| (i.low, i.high));
+            (c.budget as f64, c.accuracy, low, high)
+        })
         .collect();
     Series { name: label.into(), points, dashed }
 }
@@ -230,8 +241,8 @@ pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
             .collect()
     };
     let mut out = vec![
-        ("sweeps.svg", line_panels("Parallel and search strategies per oracle difficulty bin (band: spread over seeds)", "generations (budget)", budgets, &family_panels(&[Family::Parallel, Family::Search]), 3)),
-        ("revisions.svg", line_panels("Sequential revisions from all parallel to all sequential, per oracle bin", "generations (budget)", budgets, &family_panels(&[Family::Revisions]), 3)),
+        ("sweeps.svg", line_panels("Parallel and search strategies per oracle difficulty bin (band: 95% interval over problems)", "generations (budget)", budgets, &family_panels(&[Family::Parallel, Family::Search]), 3)),
+        ("revisions.svg", line_panels("Sequential revisions from all parallel to all sequential, per oracle bin (band: 95% interval)", "generations (budget)", budgets, &family_panels(&[Family::Revisions]), 3)),
         ("difficulty.svg", confusion("Oracle against predicted difficulty bins (problem counts)", &r.difficulty.confusion)),
     ];
     let co_panels: Vec<Panel> = BinKind::ALL
@@ -244,19 +255,27 @@ pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
                 .into_iter()
                 .map(|c| Series {
                     name: format!("compute-optimal ({})", c.family),
-                    points: budgets.iter().zip(&c.overall).map(|(&b, &a)| (b as f64, a, a, a)).collect(),
+                    points: budgets
+                        .iter()
+                        .enumerate()
+                        .zip(&c.overall)
+                        .map(|((i, &b), &a)| {
+                            let (low, high) = c.overall_interval.get(i).copied().flatten().map_or((a, a), |v| (v.low, v.high));
+                            (b as f64, a, low, high)
+                        })
+                        .collect(),
                     dashed: false,
                 })
                 .collect();
-            series.push(Series {
-                name: "best-of-N weighted".into(),
-                points: budgets.iter().zip(&r.compute_optimal.best_of_n_weighted).map(|(&b, &a)| (b as f64, a, a, a)).collect(),
-                dashed: true,
-            });
+            let mut bon = cell_series(r, Recipe::BestOfN { selection: Selection::Weighted }, "best-of-N weighted", 0, true);
+            if bon.points.is_empty() {
+                bon.points = budgets.iter().zip(&r.compute_optimal.best_of_n_weighted).map(|(&b, &a)| (b as f64, a, a, a)).collect();
+            }
+            series.push(bon);
             Panel { title: format!("{kind} bins"), series }
         })
         .collect();
-    out.push(("compute_optimal.svg", line_panels("Compute-optimal scaling (two-fold cross-validated) against best-of-N", "generations (budget)", budgets, &co_panels, 2)));
+    out.push(("compute_optimal.svg", line_panels("Compute-optimal scaling (two-fold cross-validated) against best-of-N (band: 95% interval)", "generations (budget)", budgets, &co_panels, 2)));
     if let Some(f) = &r.flops_matched {
         let panels: Vec<BarPanel> = f
             .rows
@@ -264,14 +283,19 @@ pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
             .map(|row| {
                 let groups = row.by_bin.iter().map(|b| format!("bin {}", b.bin)).collect();
                 let budget = row.budget.map(|b| format!("N={b}")).unwrap_or("no budget".into());
+                let whisker = |i: Option<engine::study::interval::Interval>| i.map(|i| (i.low, i.high));
+                let large = |b: &engine::study::report::FlopsBin| f.large_greedy_all_problems.get(b.bin - 1).copied().unwrap_or(b.large_greedy);
                 let series = vec![
-                    ("small model + compute-optimal test-time compute at the FLOPs-matched budget".to_string(), row.by_bin.iter().map(|b| b.test_time).collect()),
-                    (format!("{:.1}× larger model, greedy", f.params_ratio), row.by_bin.iter().map(|b| Some(b.large_greedy)).collect()),
+                    (
+                        "small model + best-of-N weighted at the FLOPs-matched budget (whole bin)".to_string(),
+                        row.by_bin.iter().map(|b| b.best_of_n_all_problems.or(b.test_time).map(|v| (v, whisker(b.best_of_n_interval)))).collect(),
+                    ),
+                    (format!("{:.1}× larger model, greedy", f.params_ratio), row.by_bin.iter().map(|b| Some((large(b), whisker(b.large_interval)))).collect()),
                 ];
                 BarPanel { title: format!("R = {} (×{:.0} → {budget})", row.r, row.multiplier), groups, series }
             })
             .collect();
-        out.push(("flops_matched.svg", bar_panels("FLOPs-matched: the small model with test-time compute against a larger model", &panels)));
+        out.push(("flops_matched.svg", bar_panels("FLOPs-matched: the small model with test-time compute against a larger model (whiskers: 95% intervals)", &panels)));
     }
     out
 }

@@ -162,8 +162,15 @@ fn config_row(r: &StudyReport, c: &ConfigInfo, rerun: Rerun, b: usize) -> impl I
         .iter()
         .map(|&n| match r.sweeps.cells.iter().find(|x| x.config.0 == c.config && x.bin == b && x.budget == n) {
             Some(cell) => {
-                let spread = if cell.max > cell.min { format!(" ({}–{})", pct(cell.min), pct(cell.max)) } else { String::new() };
-                let title = format!("{} at N={n}: {} over {} problems; per seed {:?}. Click to re-run it here.", c.label, pct(cell.accuracy), cell.problems, cell.per_seed);
+                // The 95% interval over problems where the report has one (older reports: the
+                // spread over seeds).
+                let spread = match cell.interval {
+                    Some(i) if i.high > i.low => format!(" ({}–{})", pct(i.low), pct(i.high)),
+                    None if cell.max > cell.min => format!(" (seeds {}–{})", pct(cell.min), pct(cell.max)),
+                    _ => String::new(),
+                };
+                let interval = cell.interval.map(|i| format!("; 95% interval {}–{}", pct(i.low), pct(i.high))).unwrap_or_default();
+                let title = format!("{} at N={n}: {} over {} problems{interval}; per seed {:?}. Click to re-run it here.", c.label, pct(cell.accuracy), cell.problems, cell.per_seed);
                 let bin_name = if b == 0 { "all bins".to_string() } else { format!("bin {b}") };
                 let what = format!("{} on {bin_name}", c.label);
                 let picks = vec![Pick { config: c.config, bin: b, predicted: false }];
@@ -236,14 +243,24 @@ fn budget_matches(r: &StudyReport, rerun: Rerun) -> impl IntoView + use<> {
         .map(|m| {
             view! { <tr><td>{format!("{} bins", m.bins)}</td><td class="num">{format!("N={} ({}; first reached at N={})", m.target_budget, pct(m.best_of_n_accuracy), m.best_of_n_budget)}</td>
                 <td class="num">{m.budget.map(|b| format!("N={b}")).unwrap_or("not reached".into())}</td>
-                <td class="num">{m.saving.map(|s| format!("{s:.1}×")).unwrap_or("–".into())}</td></tr> }
+                <td class="num">{saving(m)}</td></tr> }
         })
         .collect_view();
     view! {
         <h3>"Budget compute-optimal needs to match best-of-N weighted"</h3>
-        <table class="study-table"><thead><tr><th>"bins"</th><th>"best-of-N at"</th><th>"compute-optimal at"</th><th>"saving"</th></tr></thead><tbody>{rows}</tbody></table>
+        <table class="study-table"><thead><tr><th>"bins"</th><th>"best-of-N at"</th><th>"compute-optimal at"</th><th>"saving (95% interval)"</th></tr></thead><tbody>{rows}</tbody></table>
         {policy_table()}
         {r.flops_matched.as_ref().map(|f| flops_matched(r, f, rerun))}
+    }
+}
+
+/// "4.0× (2.0–8.0×)": the saving and its 95% interval, where the report has one.
+fn saving(m: &engine::study::report::BudgetMatch) -> String {
+    match (m.saving, m.saving_interval) {
+        (Some(s), Some(i)) => format!("{s:.1}× ({:.1}–{:.1}×)", i.low, i.high),
+        (Some(s), None) => format!("{s:.1}×"),
+        (None, Some(i)) => format!("– ({:.1}–{:.1}×)", i.low, i.high),
+        (None, None) => "–".into(),
     }
 }
 
@@ -289,7 +306,10 @@ fn flops_matched(r: &StudyReport, f: &FlopsMatched, rerun: Rerun) -> impl IntoVi
                 .by_bin
                 .iter()
                 .zip(&f.large_greedy_all_problems)
-                .map(|(fb, large)| view! { <td class="num">{format!("{} vs {}", fb.best_of_n_all_problems.map(pct).unwrap_or("–".into()), pct(*large))}</td> })
+                .map(|(fb, large)| {
+                    let difference = fb.difference.map(|d| format!(" ({:+.0} points, {:+.0} to {:+.0})", d.value * 100.0, d.interval.low * 100.0, d.interval.high * 100.0)).unwrap_or_default();
+                    view! { <td class="num">{format!("{} vs {}", fb.best_of_n_all_problems.map(pct).unwrap_or("–".into()), pct(*large))}<small>{difference}</small></td> }
+                })
                 .collect_view();
             let problems = row.by_bin.first().map(|b| b.all_problems).unwrap_or(0);
             view! { <tr><td>{format!("R={}: best-of-{} weighted, all {} problems of each bin", row.r, row.budget.map(|b| b.to_string()).unwrap_or("-".into()), problems)}</td>{tds}</tr> }

@@ -2,6 +2,7 @@
 //! across seeds, compute-optimal scaling by two-fold cross-validation, the budget it needs to
 //! match best-of-N, the FLOPs-matched comparison, and the findings checked against the study.
 
+use super::interval::{self, bootstrap, mean_interval, weighted_mean};
 use super::report::*;
 use crate::search::Recipe;
 use super::{ProblemPool, SearchJob, StudyConfig, best_of_n_from_pool};
@@ -89,6 +90,7 @@ fn cell(config: &StudyConfig, outcomes: &Outcomes, c: usize, bin: usize, budget:
         return None;
     }
     let per_seed: Vec<f64> = (0..config.seeds.len()).map(|s| mean(rows.iter().map(|r| r[s] as u8 as f64))).collect();
+    let per_problem: Vec<f64> = rows.iter().map(|r| mean(r.iter().map(|&b| b as u8 as f64))).collect();
     Some(Cell {
         config: RecipeId(config.configs[c]),
         bin,
@@ -98,6 +100,8 @@ fn cell(config: &StudyConfig, outcomes: &Outcomes, c: usize, bin: usize, budget:
         max: per_seed.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         per_seed,
         problems: rows.len(),
+        interval: mean_interval(&per_problem),
+        per_problem,
     })
 }
 
@@ -107,7 +111,8 @@ fn cell(config: &StudyConfig, outcomes: &Outcomes, c: usize, bin: usize, budget:
 pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[usize], searched: &[usize], allowed: &[usize], kind: BinKind, family: Allowed) -> ComputeOptimalCurve {
     let fallback = config.configs.iter().position(|c| *c == Recipe::BestOfN { selection: crate::search::Selection::Weighted });
     let mut curve = ComputeOptimalCurve { bins: kind, family, ..Default::default() };
-    let mut overall_sum = vec![0.0; config.budgets.len()];
+    let mut per_problem = vec![vec![0.0; searched.len()]; config.budgets.len()];
+    let position = |p: usize| searched.iter().position(|&q| q == p).expect("a searched problem");
     for bin in 1..=BINS {
         let members: Vec<usize> = searched.iter().copied().filter(|&p| bins[p] == bin).collect();
         let mut accs = Vec::new();
@@ -131,22 +136,45 @@ pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[
             let acc = if folds[1].is_empty() || candidates.is_empty() {
                 // Too few problems to cross-validate: best-of-N weighted, when measured.
                 fallback.filter(|&f| allowed.contains(&f)).and_then(|f| {
-                    let v: Vec<f64> = members.iter().filter_map(|&p| problem_accuracy(outcomes, f, budget, p)).collect();
-                    (!v.is_empty()).then(|| mean(v))
+                    let v: Vec<(usize, f64)> = members.iter().filter_map(|&p| problem_accuracy(outcomes, f, budget, p).map(|a| (p, a))).collect();
+                    v.iter().for_each(|&(p, a)| per_problem[bi][position(p)] = a);
+                    (!v.is_empty()).then(|| mean(v.iter().map(|x| x.1)))
                 })
             } else {
+                // Each fold scored by the configuration picked on the other.
+                for (pick_on, score_on) in [(&folds[0], &folds[1]), (&folds[1], &folds[0])] {
+                    if let Some(c) = best_on(pick_on) {
+                        score_on.iter().for_each(|&p| per_problem[bi][position(p)] = problem_accuracy(outcomes, c, budget, p).unwrap_or(0.0));
+                    }
+                }
                 let a = best_on(&folds[0]).map(|c| score(c, &folds[1])).unwrap_or(0.0);
                 let b = best_on(&folds[1]).map(|c| score(c, &folds[0])).unwrap_or(0.0);
                 Some((a + b) / members.len() as f64)
             };
-            overall_sum[bi] += acc.unwrap_or(0.0) * members.len() as f64;
             accs.push(acc);
         }
         curve.by_bin.push(accs);
         curve.choices.push(choices);
     }
-    curve.overall = overall_sum.iter().map(|s| s / searched.len().max(1) as f64).collect();
+    curve.overall = per_problem.iter().map(|v| v.iter().sum::<f64>() / searched.len().max(1) as f64).collect();
+    curve.overall_interval = per_problem.iter().map(|v| mean_interval(v)).collect();
+    curve.per_problem = per_problem;
     curve
+}
+
+/// The first budget at which `curve` reaches `goal`.
+fn first_reaching(budgets: &[usize], curve: &[f64], goal: f64) -> Option<usize> {
+    budgets.iter().zip(curve).find(|(_, a)| **a + 1e-9 >= goal).map(|(b, _)| *b)
+}
+
+/// How much less compute `co` (per budget, per problem) needs to match `bon` at budget index
+/// `ti`, on problems weighted by `counts`: None where it never does.
+fn saving(budgets: &[usize], bon: &[Vec<f64>], co: &[Vec<f64>], ti: usize, counts: &[u32]) -> Option<f64> {
+    let bon_curve: Vec<f64> = bon.iter().map(|v| weighted_mean(v, counts)).collect();
+    let co_curve: Vec<f64> = co.iter().map(|v| weighted_mean(v, counts)).collect();
+    let goal = bon_curve[ti];
+    let bon_budget = first_reaching(budgets, &bon_curve, goal).unwrap_or(budgets[ti]);
+    first_reaching(budgets, &co_curve, goal).map(|b| bon_budget as f64 / b as f64)
 }
 
 /// FLOPs-matched multiplier of the small model's inference (see [`FlopsRow::multiplier`]).
@@ -167,11 +195,14 @@ pub fn analyse(
     large_greedy: Option<&[bool]>,
     facts: Option<ModelFacts>,
 ) -> StudyReport {
+    let mut searched = searched.to_vec();
+    searched.sort_unstable();
+    let searched = &searched[..];
     let pass: Vec<f64> = pools.iter().map(|p| p.pass_at_1()).collect();
     let score: Vec<f64> = pools.iter().map(|p| p.mean_final_score()).collect();
     let oracle = quantile_bins(&pass);
     let predicted = quantile_bins(&score);
-    let mut report = StudyReport { config: Some(config.clone()), ..Default::default() };
+    let mut report = StudyReport { config: Some(config.clone()), interval_method: interval::METHOD.into(), ..Default::default() };
     report.problems = problems
         .iter()
         .enumerate()
@@ -239,6 +270,9 @@ pub fn analyse(
     let families: Vec<(Allowed, Vec<usize>)> =
         Allowed::ALL.iter().map(|&a| (a, (0..config.configs.len()).filter(|&c| a.admits(config.configs[c].family())).collect())).collect();
     let bon = config.configs.iter().position(|c| *c == Recipe::BestOfN { selection: crate::search::Selection::Weighted });
+    // Best-of-N weighted per budget and searched problem (0 where not measured).
+    let bon_per_problem: Vec<Vec<f64>> =
+        config.budgets.iter().map(|&b| searched.iter().map(|&p| bon.and_then(|c| problem_accuracy(&outcomes, c, b, p)).unwrap_or(0.0)).collect()).collect();
     report.compute_optimal.best_of_n_weighted = config
         .budgets
         .iter()
@@ -253,9 +287,11 @@ pub fn analyse(
             for target in [16usize, 64, 256] {
                 let Some(ti) = config.budgets.iter().position(|&b| b == target) else { continue };
                 let goal = report.compute_optimal.best_of_n_weighted[ti];
-                let first_reaching = |curve: &[f64]| config.budgets.iter().zip(curve).find(|(_, a)| **a + 1e-9 >= goal).map(|(b, _)| *b);
-                let best_of_n_budget = first_reaching(&report.compute_optimal.best_of_n_weighted).unwrap_or(target);
-                let budget = first_reaching(&curve.overall);
+                let best_of_n_budget = first_reaching(&config.budgets, &report.compute_optimal.best_of_n_weighted, goal).unwrap_or(target);
+                let budget = first_reaching(&config.budgets, &curve.overall, goal);
+                let saving_interval = bon.and_then(|_| {
+                    bootstrap(searched.len(), |counts| Some(saving(&config.budgets, &bon_per_problem, &curve.per_problem, ti, counts).unwrap_or(0.0)))
+                });
                 report.compute_optimal.matches.push(BudgetMatch {
                     bins: kind,
                     family,
@@ -264,6 +300,8 @@ pub fn analyse(
                     best_of_n_budget,
                     budget,
                     saving: budget.map(|b| best_of_n_budget as f64 / b as f64),
+                    saving_interval,
+                    equal_compute: bon.and_then(|_| interval::difference(&curve.per_problem[ti], &bon_per_problem[ti])),
                 });
             }
             report.compute_optimal.curves.push(curve);
@@ -283,14 +321,19 @@ pub fn analyse(
                     .map(|bin| {
                         let members = bin_members(&oracle, searched, bin);
                         let whole_bin = bin_members(&oracle, &all, bin);
+                        let whole_cell = bi.zip(bon).and_then(|(i, c)| cell(config, &outcomes, c, bin, config.budgets[i], &whole_bin));
+                        let large: Vec<f64> = whole_bin.iter().map(|&p| greedy[p] as u8 as f64).collect();
                         FlopsBin {
                             bin,
                             test_time: bi.and_then(|i| oracle_all.by_bin.get(bin - 1).and_then(|v| v[i])),
                             large_greedy: mean(members.iter().map(|&p| greedy[p] as u8 as f64)),
                             small_one_sample: bon.and_then(|c| members.iter().map(|&p| problem_accuracy(&outcomes, c, 1, p)).sum::<Option<f64>>()).map(|s| s / members.len().max(1) as f64).unwrap_or(0.0),
                             problems: members.len(),
-                            best_of_n_all_problems: bi.zip(bon).and_then(|(i, c)| cell(config, &outcomes, c, bin, config.budgets[i], &whole_bin)).map(|c| c.accuracy),
+                            best_of_n_all_problems: whole_cell.as_ref().map(|c| c.accuracy),
                             all_problems: whole_bin.len(),
+                            best_of_n_interval: whole_cell.as_ref().and_then(|c| c.interval),
+                            large_interval: mean_interval(&large),
+                            difference: whole_cell.and_then(|c| interval::difference(&c.per_problem, &large)),
                         }
                     })
                     .collect();

@@ -68,7 +68,7 @@ mod tests {
         let mut choices = vec![ids([Some("beam_m4"), Some("beam_m4"), Some("best_of_n_majority"), Some("best_of_n_majority")])];
         choices.push(ids([None, Some("best_of_n_majority"), None, Some("beam_m4")]));
         choices.extend((0..3).map(|_| ids([None; 4])));
-        report.compute_optimal.curves.push(ComputeOptimalCurve { bins: BinKind::Predicted, family: Allowed::All, by_bin: vec![], overall: vec![], choices });
+        report.compute_optimal.curves.push(ComputeOptimalCurve { bins: BinKind::Predicted, family: Allowed::All, choices, ..Default::default() });
         let p = measured_policy(&report).expect("a policy");
         assert_eq!(p.score_edges, [0.875, 0.675, 0.475, 0.15]);
         assert_eq!(p.choices[0], vec![Pick { from_budget: 1, config: beam }, Pick { from_budget: 4, config: majority }]);

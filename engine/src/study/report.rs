@@ -2,6 +2,7 @@
 //! CLI prints, the figures draw and the page's Study view shows.
 
 use super::StudyConfig;
+use super::interval::{Estimate, Interval};
 use crate::search::{Family, Recipe};
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +56,9 @@ pub enum Verdict {
     Partly,
     #[serde(rename = "not reproduced")]
     NotReproduced,
+    /// Both sides of every comparison at the ceiling or the floor: nothing to tell apart.
+    #[serde(rename = "not testable here")]
+    NotTestable,
     #[serde(rename = "not measured")]
     NotMeasured,
 }
@@ -63,6 +67,7 @@ crate::names::named!(Verdict, "verdict" {
     Reproduced => "reproduced": "the run shows the claim",
     Partly => "partly": "the run shows part of the claim",
     NotReproduced => "not reproduced": "the run does not show the claim",
+    NotTestable => "not testable here": "both sides sit at the ceiling or the floor",
     NotMeasured => "not measured": "the run has no numbers for the claim",
 });
 
@@ -146,6 +151,12 @@ pub struct Cell {
     pub min: f64,
     pub max: f64,
     pub problems: usize,
+    /// Each problem's accuracy (seeds pooled), in the order of [`StudyReport::members`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_problem: Vec<f64>,
+    /// 95% interval of `accuracy` ([`super::interval::METHOD`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -170,6 +181,13 @@ pub struct ComputeOptimalCurve {
     pub overall: Vec<f64>,
     /// choices[bin - 1][budget index]: the configuration that wins on the whole bin.
     pub choices: Vec<Vec<Option<RecipeId>>>,
+    /// per_problem[budget index][j]: the cross-validated accuracy on searched problem j (the
+    /// configuration picked on the other fold), which `overall` averages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_problem: Vec<Vec<f64>>,
+    /// 95% intervals of `overall`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overall_interval: Vec<Option<Interval>>,
 }
 
 /// The budget compute-optimal needs to match best-of-N weighted at a target budget.
@@ -187,6 +205,14 @@ pub struct BudgetMatch {
     /// best_of_n_budget / budget: how much less compute compute-optimal needs for the same
     /// accuracy (a flat best-of-N curve is not counted as a saving).
     pub saving: Option<f64>,
+    /// 95% interval of `saving` (a resample where compute-optimal never reaches best-of-N
+    /// counts as no saving, 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saving_interval: Option<Interval>,
+    /// Compute-optimal minus best-of-N weighted at the target budget itself (equal compute),
+    /// over the searched problems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equal_compute: Option<Estimate>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -214,6 +240,16 @@ pub struct FlopsBin {
     pub best_of_n_all_problems: Option<f64>,
     #[serde(default)]
     pub all_problems: usize,
+    /// `best_of_n_all_problems` minus the larger model's greedy accuracy over the same
+    /// problems (paired), with its interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<Estimate>,
+    /// 95% intervals of `best_of_n_all_problems` and of the larger model's greedy accuracy
+    /// over the whole bin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_of_n_interval: Option<Interval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_interval: Option<Interval>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -243,6 +279,35 @@ pub struct Finding {
     pub measured: String,
     pub verdict: Verdict,
     pub figure: String,
+    /// The differences the verdict read, each with its interval.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparisons: Vec<Comparison>,
+}
+
+/// One difference a claim names, measured: `a − b` over the same problems.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub what: String,
+    pub a: f64,
+    pub b: f64,
+    pub difference: Estimate,
+    /// The sign the claim expects of the difference: +1 or −1.
+    pub claimed_sign: i8,
+    pub outcome: Outcome,
+}
+
+/// What one comparison says of its claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The interval excludes zero in the claimed direction.
+    Shown,
+    /// The interval excludes zero in the other direction.
+    Opposite,
+    /// The interval holds zero.
+    Inconclusive,
+    /// Both sides at the ceiling or at the floor.
+    NotTestable,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -257,6 +322,17 @@ pub struct StudyReport {
     /// Machine, backend, model hashes, wall time: filled in by the caller.
     #[serde(default)]
     pub run: serde_json::Value,
+    /// How the intervals were made ([`super::interval::METHOD`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub interval_method: String,
+}
+
+impl StudyReport {
+    /// The problems a cell of `bin` (0: all bins) averages over, in index order: the
+    /// searched ones for the sweeps' cells, every problem for `best_of_n_all_problems`.
+    pub fn members(&self, bin: usize, whole_test_set: bool) -> Vec<usize> {
+        self.problems.iter().filter(|p| (whole_test_set || p.searched) && (bin == 0 || p.oracle_bin == bin)).map(|p| p.index).collect()
+    }
 }
 
 

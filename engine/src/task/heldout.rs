@@ -32,7 +32,7 @@ pub const RESERVED_EVERY: u64 = 16;
 /// after training without a reserved problem ever having been trained on.
 pub fn is_reserved(problem: &ChainProblem) -> bool {
     let parts: Vec<u64> = std::iter::once(problem.start as u64).chain(problem.ops.iter().map(|&(op, b)| ((op.symbol() as u64) << 32) ^ b as u64)).collect();
-    derive_seed(&parts) % RESERVED_EVERY == 0
+    derive_seed(&parts).is_multiple_of(RESERVED_EVERY)
 }
 
 #[cfg(test)]
