@@ -265,7 +265,7 @@ fn train_language_model(a: &TrainArgs, role: Role, device: &Device, backend: &st
         (model, Some(earlier), fingerprint, format!("{}-continued", role.name()))
     } else {
         let room = ModelConfig { max_len: train::corpus::training_len(&config), ..config.clone() };
-        (LanguageModel::init(&room, &ad), None, fingerprint(role, &plan, ""), role.name().to_string())
+        (LanguageModel::init(&room, &ad), None, fingerprint(role, &plan, train::corpus::DATA_STREAM), role.name().to_string())
     };
     let s = plan.schedule.clone();
     let params = config.lm_params();
@@ -399,8 +399,10 @@ impl<'a> OwnAttemptsPool<'a> {
 
     fn record(&self) -> serde_json::Value {
         json!({
-            "distribution": "chains of 1-8 operations: a core of operands up to 99 and multipliers up to 12, the rest over everything the parser accepts; never a reserved problem (task::arithmetic::training_shape, task::heldout::is_reserved)",
-            "early_steps": train::corpus::EARLY_STEPS,
+            "distribution": "the first generation's narrow level draws alone for the first narrow_steps, then narrow_share of them and the rest chains of 1-8 operations: a core of operands up to 99 and multipliers up to 12 (core_share), the rest over everything the parser accepts; never a reserved problem (task::arithmetic::{NARROW_DRAWS, training_shape}, task::heldout::is_reserved)",
+            "data_stream": train::corpus::DATA_STREAM,
+            "narrow_steps": train::corpus::NARROW_STEPS,
+            "narrow_share": train::corpus::NARROW_SHARE,
             "core_share": train::corpus::CORE_SHARE,
             "retry_share": train::corpus::RETRY_SHARE,
             "right_attempt_share": train::corpus::RIGHT_ATTEMPT_SHARE,

@@ -1,7 +1,8 @@
 //! Sampled pass@1 of a generator on candidate level shapes, to calibrate the levels
 //! (docs/training.md, "The next generation"). Reads a weights folder (default public/models) and prints one
 //! line per candidate (today's levels first): 100 reserved problems × 16 samples at the
-//! strategies' temperature.
+//! strategies' temperature. `PONDER_PICK=0,5,6` measures only those candidates (by the index
+//! printed first), for quick checks on a checkpoint during training.
 //!
 //! cargo run --release -p ponder-engine --features native,train --example calibrate_levels [-- DIR]
 
@@ -30,31 +31,39 @@ fn main() {
     let device = engine::backend::cpu().0;
     let bytes = std::fs::read(dir.join(&entry.file)).unwrap_or_else(|e| fail(&entry.file, &e));
     let model = weights::load_language_model(Role::Generator, entry, bytes, &device).unwrap_or_else(|e| fail(&entry.file, &e));
-    // Today's levels first, then a grid over chain length, operand size and multipliers.
+    // Today's levels first, then a grid over the whole space: chain length, operand size (drawn
+    // by digit count, so small operands come up beside large ones), multipliers, negative
+    // values or not.
     let mut candidates: Vec<Shape> = Level::ALL.into_iter().map(level_shape).collect();
-    for (ops, top, multiplier) in [
-        ((1, 1), 9, 9),
-        ((1, 2), 9, 9),
-        ((1, 2), 20, 9),
-        ((1, 3), 20, 9),
-        ((2, 3), 20, 9),
-        ((2, 3), 50, 9),
-        ((2, 4), 50, 9),
-        ((2, 4), 99, 9),
-        ((3, 4), 99, 9),
-        ((3, 5), 99, 12),
-        ((4, 5), 99, 12),
-        ((4, 6), 99, 12),
-        ((5, 7), 99, 12),
-        ((6, 8), 99, 12),
-        ((2, 3), 999, 9),
-        ((3, 5), 999, 12),
-        ((5, 7), 999, 99),
+    for (ops, top, multiplier, non_negative) in [
+        ((1, 2), 9, 9, true),
+        ((1, 2), 9, 9, false),
+        ((1, 3), 20, 9, true),
+        ((1, 3), 20, 9, false),
+        ((2, 3), 20, 9, false),
+        ((2, 4), 50, 9, true),
+        ((2, 4), 50, 9, false),
+        ((2, 4), 99, 12, false),
+        ((3, 5), 99, 12, true),
+        ((3, 5), 99, 12, false),
+        ((4, 6), 99, 12, false),
+        ((5, 8), 99, 12, false),
+        ((2, 3), 999, 12, false),
+        ((3, 5), 999, 12, false),
+        ((4, 8), 999, 99, false),
+        ((1, 8), 999, 999, false),
     ] {
-        candidates.push(Shape { ops, start: (0, top), operand: (0, top), multiplier: (0, multiplier), mix: [2, 2, 1], spread: false, non_negative: false });
+        let spread = top >= 20;
+        candidates.push(Shape { ops, start: (0, top), operand: (0, top), multiplier: (0, multiplier), mix: [2, 2, 1], spread, non_negative });
     }
+    let pick: Option<Vec<usize>> = std::env::var("PONDER_PICK").ok().map(|v| {
+        v.split(',').map(|i| i.trim().parse().unwrap_or_else(|e| fail("PONDER_PICK must list candidate indices", &e))).collect()
+    });
     let cancel = CancelToken::new();
     for (k, shape) in candidates.iter().enumerate() {
+        if pick.as_ref().is_some_and(|p| !p.contains(&k)) {
+            continue;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[0xCA1, k as u64]));
         let problems: Vec<_> = std::iter::repeat_with(|| shape.draw(&mut rng)).filter(is_reserved).take(PROBLEMS).collect();
         let starts: Vec<RowStart> = problems
@@ -65,7 +74,7 @@ fn main() {
         let rows = pollster::block_on(generate_all(&model, &entry.config, &ArithmeticChain.tokenizer(), &device, starts, SAMPLING_TEMPERATURE, &cancel, &mut |_| {}))
             .expect("generation");
         let right = rows.iter().enumerate().filter(|(r, row)| ArithmeticChain.grade(&problems[r / SAMPLES], &ArithmeticChain.text_of(row.generated())).answer_correct).count();
-        println!("{:>5.1}%  {shape:?}", 100.0 * right as f64 / rows.len() as f64);
+        println!("{k:>2} {:>5.1}%  {shape:?}", 100.0 * right as f64 / rows.len() as f64);
         if std::env::var_os("PONDER_SHOW").is_some() {
             for (r, row) in rows.iter().enumerate().step_by(SAMPLES).take(6) {
                 println!("    {} → {:?}", problems[r / SAMPLES].expression(), ArithmeticChain.text_of(row.generated()));

@@ -102,10 +102,15 @@ pub enum ChainParseError {
     ValueOutOfRange { step: usize, value: i64, max: i64 },
 }
 
-/// How problems of each level are drawn: the shipped models' levels, non-negative draws of
-/// narrow ranges (docs/training.md, "The next generation", says how they will be recalibrated
-/// on the next generator).
-const LEVELS: [Shape; 5] = [
+/// How problems of each level are drawn: the shipped models' levels (docs/training.md, "The
+/// next generation", says how they will be recalibrated on the next generator).
+const LEVELS: [Shape; 5] = NARROW_DRAWS;
+
+/// The first generation's levels: non-negative chains of narrow, fixed operand ranges, which a
+/// model of the generator's size learns within a few thousand steps where the broad draw
+/// stalls; the next generation's training starts on them (`train::corpus`), whatever the
+/// levels become.
+pub const NARROW_DRAWS: [Shape; 5] = [
     Shape { ops: (1, 2), start: (1, 9), operand: (1, 9), multiplier: (2, 2), mix: [1, 0, 0], spread: false, non_negative: true },
     Shape { ops: (2, 3), start: (2, 30), operand: (1, 20), multiplier: (2, 2), mix: [1, 1, 0], spread: false, non_negative: true },
     Shape { ops: (3, 4), start: (5, 60), operand: (2, 50), multiplier: (2, 9), mix: [2, 2, 1], spread: false, non_negative: true },

@@ -15,7 +15,7 @@ use crate::infer::{CancelToken, InferError, Row, RowStart};
 use crate::model::{LanguageModel, ModelConfig};
 use crate::search::SAMPLING_TEMPERATURE;
 use crate::search::revisions::{ATTEMPTS_IN_CONTEXT, Revisions};
-use crate::task::arithmetic::{MAX_OPS, derive_seed, training_shape};
+use crate::task::arithmetic::{MAX_OPS, NARROW_DRAWS, Shape, derive_seed, training_shape};
 use crate::task::heldout::is_reserved;
 use crate::task::{ArithmeticChain, ChainProblem, Level, Op, Task, Token, Tokenizer};
 use burn::tensor::Device;
@@ -38,14 +38,21 @@ pub fn training_len(config: &ModelConfig) -> usize {
     config.max_len.max(MAX_SEQUENCE)
 }
 
-/// Training steps drawn from the core of the training draw alone (operands up to 99,
-/// multipliers up to 12, [`training_shape`]); the pool of own attempts starts after them.
-pub const EARLY_STEPS: usize = 1500;
-/// After them, the share of batches (and of own-attempt problems) drawn from the core; the
-/// rest reach everything the parser accepts. The broad draw alone (a third each of 1-, 2- and
-/// 3-digit operands, multipliers to 999) left a 192k-parameter generator sampling `9+9=17`
-/// at step 8,300 (docs/training.md, "What was tried").
+/// Training steps drawn from the narrow draws alone ([`NARROW_DRAWS`], the first generation's
+/// levels); the pool of own attempts starts after them. Three runs that drew broadly from the
+/// first step (the last with a core of operands to 99 from step 0) still sampled `9+9=16` at
+/// step 4,000 and later, where the first generation, trained on these draws, solved its levels
+/// 1-3 by step 3,000 (docs/training.md, "What we tried").
+pub const NARROW_STEPS: usize = 2500;
+/// After them, the share of batches (and of own-attempt problems) still drawn from the narrow
+/// draws, so what they taught is kept; the rest come from the training draw.
+pub const NARROW_SHARE: f64 = 0.5;
+/// Within the training draw, the share from its core ([`training_shape`]: operands up to 99,
+/// multipliers up to 12); the rest reach everything the parser accepts.
 pub const CORE_SHARE: f64 = 0.8;
+/// What the generator's data stream is, for its checkpoints' fingerprint: a checkpoint of a
+/// run on another stream is refused rather than continued on this one.
+pub const DATA_STREAM: &str = "narrow-first";
 /// Share of the PRM's problems drawn from the levels' shapes.
 pub const LEVEL_DRAW_SHARE: f64 = 0.5;
 /// Seed of the training's level draws (any but the held-out one).
@@ -74,6 +81,21 @@ pub enum Draw {
     Training,
     /// The training draw, or a level's shape with chance [`LEVEL_DRAW_SHARE`] (the PRM's data).
     Levels,
+    /// The training draw, or a narrow draw with chance [`NARROW_SHARE`] (the generator's own
+    /// attempts, drawn as its batches are after [`NARROW_STEPS`]).
+    Narrow,
+}
+
+/// One of the narrow draws, picked from `rng`, fixed to one chain length of its range.
+fn narrow_shape(rng: &mut ChaCha8Rng) -> Shape {
+    let mut shape = NARROW_DRAWS[rng.random_range(0..NARROW_DRAWS.len())];
+    let n_ops = rng.random_range(shape.ops.0..=shape.ops.1);
+    shape.ops = (n_ops, n_ops);
+    shape
+}
+
+fn draw_narrow_problem(shape: Shape, rng: &mut ChaCha8Rng) -> ChainProblem {
+    not_held_out(|| shape.draw(rng))
 }
 
 /// A training problem drawn from `rng`, of 1 to 8 operations, as `draw` says.
@@ -81,6 +103,9 @@ pub fn draw_problem(rng: &mut ChaCha8Rng, draw: Draw) -> ChainProblem {
     if draw == Draw::Levels && rng.random_bool(LEVEL_DRAW_SHARE) {
         let level = Level::ALL[rng.random_range(0..Level::ALL.len())];
         return draw_level_problem(level, rng);
+    }
+    if draw == Draw::Narrow && rng.random_bool(NARROW_SHARE) {
+        return draw_narrow_problem(narrow_shape(rng), rng);
     }
     let core = rng.random_bool(CORE_SHARE);
     let n_ops = rng.random_range(1..=MAX_OPS);
@@ -172,7 +197,7 @@ impl OwnAttempts {
     pub async fn sample(source: &mut OnPolicy<'_>, (count, samples, seed, step): (usize, usize, u64, usize)) -> Result<OwnAttempts, InferError> {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0x0A77, step as u64]));
         let label = format!("own attempts at step {step}");
-        let (problems, rows) = sample_training_problems(source, &mut rng, (count, samples, seed, 0x0A77 ^ step as u64, Draw::Training), &label).await?;
+        let (problems, rows) = sample_training_problems(source, &mut rng, (count, samples, seed, 0x0A77 ^ step as u64, Draw::Narrow), &label).await?;
         let tokens_generated = rows.iter().map(|r| r.generated().len() as u64).sum();
         let problems = problems
             .into_iter()
@@ -224,21 +249,26 @@ pub fn retry_example(problem: &ChainProblem, own: Option<&OwnProblem>, count: us
 /// [`TOKENS_PER_EXAMPLE`] tokens, and is retry trajectories with chance [`RETRY_SHARE`].
 pub fn generator_batch(seed: u64, step: usize, batch_size: usize, own: Option<&OwnAttempts>) -> Vec<LmExample> {
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[seed, 0xC0_4906, step as u64]));
-    let n_ops = rng.random_range(1..=MAX_OPS);
+    let narrow = (step < NARROW_STEPS || rng.random_bool(NARROW_SHARE)).then(|| narrow_shape(&mut rng));
+    let n_ops = narrow.map_or_else(|| rng.random_range(1..=MAX_OPS), |s| s.ops.0);
     let retry = rng.random_bool(RETRY_SHARE);
     let attempts = rng.random_range(1..=ATTEMPTS_IN_CONTEXT);
-    let core = step < EARLY_STEPS || rng.random_bool(CORE_SHARE);
+    let core = rng.random_bool(CORE_SHARE);
+    let draw = |rng: &mut ChaCha8Rng| match narrow {
+        Some(shape) => draw_narrow_problem(shape, rng),
+        None => draw_problem_with(n_ops, core, rng),
+    };
     let pool: Vec<&OwnProblem> = own.map(|o| o.problems.iter().filter(|p| p.problem.ops.len() == n_ops).collect()).unwrap_or_default();
     let budget = batch_size * TOKENS_PER_EXAMPLE;
     let (mut out, mut tokens) = (Vec::new(), 0);
     while tokens < budget && out.len() < 4 * batch_size {
         let example = if !retry {
-            Some(solution_example(&draw_problem_with(n_ops, core, &mut rng)))
+            Some(solution_example(&draw(&mut rng)))
         } else if !pool.is_empty() {
             let o = pool[rng.random_range(0..pool.len())];
             retry_example(&o.problem, Some(o), attempts, &mut rng)
         } else {
-            retry_example(&draw_problem_with(n_ops, core, &mut rng), None, attempts, &mut rng)
+            retry_example(&draw(&mut rng), None, attempts, &mut rng)
         };
         match example {
             Some(e) => {
@@ -246,7 +276,7 @@ pub fn generator_batch(seed: u64, step: usize, batch_size: usize, own: Option<&O
                 out.push(e);
             }
             // Too long for the context with this many attempts: one solution instead.
-            None => out.push(solution_example(&draw_problem_with(n_ops, core, &mut rng))),
+            None => out.push(solution_example(&draw(&mut rng))),
         }
     }
     out
@@ -330,5 +360,23 @@ mod tests {
             }
         }
         assert!((8..30).contains(&retries), "{retries} retry batches of 60");
+    }
+
+    #[test]
+    fn the_narrow_draws_come_first_then_share_the_batches() {
+        let narrow_batches = |steps: std::ops::Range<usize>| {
+            steps
+                .map(|step| {
+                    generator_batch(7, step, 16, None).iter().all(|e| {
+                        let prompt = ArithmeticChain.text_of(&e.tokens[1..]);
+                        let problem = ArithmeticChain.parse(prompt.lines().next().unwrap()).unwrap();
+                        NARROW_DRAWS.iter().any(|s| s.could_draw(&problem))
+                    }) as usize
+                })
+                .sum::<usize>()
+        };
+        assert_eq!(narrow_batches(0..40), 40);
+        let later = narrow_batches(NARROW_STEPS..NARROW_STEPS + 100);
+        assert!((35..80).contains(&later), "{later} of 100 batches after the narrow steps are narrow");
     }
 }
