@@ -44,6 +44,15 @@ fn quick_experiment_reports_every_section_and_resumes() {
         }
     }
     assert_eq!(v["findings"].as_array().unwrap().len(), 5);
+    // Every claim is checked with each verifier too: the PRM heads the report, the exact
+    // checker follows with its own searches, votes and predicted bins.
+    assert_eq!(v["verifier"], "prm");
+    let others = v["by_verifier"].as_array().unwrap();
+    assert_eq!(others.iter().map(|r| r["verifier"].as_str().unwrap()).collect::<Vec<_>>(), ["oracle"]);
+    assert_eq!(others[0]["findings"].as_array().unwrap().len(), 5);
+    assert!(others[0]["sweeps"]["cells"].as_array().unwrap().iter().any(|c| c["config"] == "beam_m4"));
+    // With the exact checker, predicted bins are the oracle's.
+    assert_eq!(others[0]["difficulty"]["agreement"], 1.0);
     assert!(v["run"]["model_sha256"].is_object());
     for figure in ["sweeps", "revisions", "compute_optimal", "flops_matched", "difficulty"] {
         let svg = std::fs::read_to_string(out.join("figures").join(format!("{figure}.svg"))).unwrap();

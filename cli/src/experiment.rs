@@ -15,7 +15,7 @@ use engine::infer::CancelToken;
 use engine::model::weights::{Manifest, Role};
 use engine::model::{LanguageModel, ModelConfig};
 use engine::models::{ModelSource, Models};
-use engine::search::SearchError;
+use engine::search::{SearchError, Verifier};
 use engine::study::report::Allowed;
 use engine::study::{self, ModelFacts, ProblemPool, SearchJob, StudyConfig};
 use engine::task::{ChainProblem, Level};
@@ -66,13 +66,22 @@ enum Entry {
     Header { config: StudyConfig, models: serde_json::Value },
     Pools(Vec<ProblemPool>),
     LargeGreedy(Vec<bool>),
-    Search { config: usize, budget: usize, seed: u64, problem: usize, correct: bool },
+    Search {
+        config: usize,
+        budget: usize,
+        seed: u64,
+        problem: usize,
+        /// Absent in journals from before the verifier was a dimension: the PRM.
+        #[serde(default)]
+        verifier: Verifier,
+        correct: bool,
+    },
     /// Wall time of one session of the run (a resumed run adds its sessions up).
     Elapsed { seconds: f64 },
 }
 
 pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
-    let config = load_config(&a)?;
+    let mut config = load_config(&a)?;
     if a.print_config {
         println!("{}", serde_json::to_string_pretty(&config)?);
         return Ok(());
@@ -80,9 +89,10 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
     let out = out_folder(&a);
     let threads = thread_count(&a);
     let started = Instant::now();
-    let lab = load_lab(&a)?;
-    let problems = config.problems();
     let log = Log { quiet: a.json };
+    let mut lab = load_lab(&a)?;
+    with_available_verifiers(&mut config, &mut lab, &a, &log)?;
+    let problems = config.problems();
     log.say(describe_run(&config, problems.len(), threads, &lab.info));
     let (mut journal, resumed) = open_journal(out.as_deref(), &config, &lab, &log)?;
     let ex = Experiment { config: &config, test_set: problems.iter().map(|(_, p)| p.clone()).collect(), problems: &problems, lab: &lab, threads, cancel: &cancel };
@@ -98,7 +108,7 @@ pub fn experiment(a: ExperimentArgs, cancel: CancelToken) -> Result<()> {
     if let Some(e) = failure {
         return Err(with_resume_hint(e, out.as_deref()));
     }
-    let mut report = study::analyse(&config, &problems, &pools, &searched, &results, large_greedy.as_deref(), facts(&lab.manifest));
+    let mut report = study::analyse_each_verifier(&config, &problems, &pools, &searched, &results, large_greedy.as_deref(), facts(&lab.manifest));
     report.run = run_record(&lab, threads, resumed.earlier_seconds + session_seconds);
     publish(&report, out.as_deref(), a.json, &log)
 }
@@ -180,6 +190,26 @@ fn load_lab(a: &ExperimentArgs) -> Result<Lab> {
     Ok(Lab { device, info, loaded, manifest, hashes, large })
 }
 
+/// Loads the larger verifier where the config lists it and the models have one; where they
+/// have none, leaves it out of the config, saying so (the preset lists every verifier the
+/// models issue ships). The first verifier must be at hand: it is the report's headline.
+fn with_available_verifiers(config: &mut StudyConfig, lab: &mut Lab, a: &ExperimentArgs, log: &Log) -> Result<()> {
+    if !config.verifiers.contains(&Verifier::PrmLarge) {
+        return Ok(());
+    }
+    if lab.manifest.models.contains_key(&Role::PrmLarge) {
+        weights_dir::load_large_verifier(&a.models, &mut lab.loaded)?;
+        lab.hashes = models::hashes(&lab.loaded);
+        return Ok(());
+    }
+    if config.verifiers.first() == Some(&Verifier::PrmLarge) {
+        bail!("the config's first verifier is prm_large, and {} has no larger verifier (ponder train prm with a large model)", a.models.display());
+    }
+    config.verifiers.retain(|&v| v != Verifier::PrmLarge);
+    log.say(format!("prm_large: {} has no larger verifier, so the study runs without it", a.models.display()));
+    Ok(())
+}
+
 fn facts(manifest: &Manifest) -> Option<ModelFacts> {
     let tokens = |role: Role| manifest.models.get(&role)?.training.as_ref()?.get("tokens")?.as_u64();
     Some(ModelFacts {
@@ -227,7 +257,7 @@ impl Resumed {
     /// did not change).
     fn take(&mut self, line: &str, config: &StudyConfig, changed: &dyn Fn(Role) -> bool) -> bool {
         match serde_json::from_str::<Entry>(line) {
-            Ok(Entry::Pools(p)) if !changed(Role::Generator) && !changed(Role::Prm) => {
+            Ok(Entry::Pools(p)) if !changed(Role::Generator) && config.verifiers.iter().all(|&v| verifier_roles(v).iter().all(|&r| !changed(r))) => {
                 self.pools = Some(p);
                 true
             }
@@ -235,10 +265,10 @@ impl Resumed {
                 self.large_greedy = Some(g);
                 true
             }
-            Ok(Entry::Search { config: c, budget, seed, problem, correct })
-                if config.configs.get(c).is_some_and(|sc| search_roles(sc).iter().all(|&r| !changed(r))) =>
+            Ok(Entry::Search { config: c, budget, seed, problem, verifier, correct })
+                if config.configs.get(c).is_some_and(|sc| search_roles(sc, verifier).iter().all(|&r| !changed(r))) =>
             {
-                self.results.push((SearchJob { config: c, budget, seed, problem }, correct));
+                self.results.push((SearchJob { config: c, budget, seed, problem, verifier }, correct));
                 true
             }
             Ok(Entry::Elapsed { seconds }) => {
@@ -328,6 +358,7 @@ fn rewrite_journal(path: &Path, header: &Entry, kept: &[&String]) -> Result<()> 
 fn pools(ex: &Experiment, resumed: Option<Vec<ProblemPool>>, journal: &mut Journal, bars: &mut Progress) -> Result<Vec<ProblemPool>> {
     if let Some(p) = resumed
         && p.len() == ex.problems.len()
+        && p.iter().all(|pool| ex.config.verifiers.iter().all(|&v| pool.scored_by(v)))
     {
         return Ok(p);
     }
@@ -377,7 +408,7 @@ fn run_searches(ex: &Experiment, searched: &[usize], results: &mut Vec<(SearchJo
         for r in rx {
             match r {
                 Ok((job, correct)) => {
-                    if let Err(e) = journal.append(&Entry::Search { config: job.config, budget: job.budget, seed: job.seed, problem: job.problem, correct }) {
+                    if let Err(e) = journal.append(&Entry::Search { config: job.config, budget: job.budget, seed: job.seed, problem: job.problem, verifier: job.verifier, correct }) {
                         failure.get_or_insert(e);
                         ex.cancel.cancel();
                     }
@@ -483,10 +514,21 @@ fn sample_pools_in_parallel(
 }
 
 /// The weights a search run's result depends on.
-fn search_roles(config: &engine::search::Recipe) -> &'static [Role] {
-    match config {
-        engine::search::Recipe::Revisions { .. } => &[Role::Revision, Role::Prm],
-        _ => &[Role::Generator, Role::Prm],
+fn search_roles(config: &engine::search::Recipe, verifier: Verifier) -> Vec<Role> {
+    let model = match config {
+        engine::search::Recipe::Revisions { .. } => Role::Revision,
+        _ => Role::Generator,
+    };
+    [model].into_iter().chain(verifier_roles(verifier).iter().copied()).collect()
+}
+
+/// The weights a verifier's scores come from (the larger verifier's head sits on the large
+/// model's body; the exact checker has none).
+fn verifier_roles(verifier: Verifier) -> &'static [Role] {
+    match verifier {
+        Verifier::Prm => &[Role::Prm],
+        Verifier::PrmLarge => &[Role::PrmLarge, Role::Large],
+        Verifier::Oracle => &[],
     }
 }
 
@@ -528,14 +570,32 @@ fn with_findings_table(readme: &str, r: &study::StudyReport) -> Option<String> {
     (start <= end).then(|| format!("{}\n{}{}", &readme[..start], findings_table(r), &readme[end..]))
 }
 
-/// The findings as a Markdown table: claim, what was measured (every difference with its 95%
-/// interval), verdict.
+/// The findings as Markdown: the headline verifier's table (claim, what was measured with
+/// every difference's 95% interval, verdict), then, where the run had more than one verifier,
+/// each claim's verdict with each of them.
 pub fn findings_table(r: &study::StudyReport) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let mut t = String::from("| the study's claim | measured here (differences in points, 95% intervals) | verdict | figure |\n| --- | --- | --- | --- |\n");
+    let headline = r.verifier.unwrap_or_default();
+    let mut t = format!("With {headline} ({}):\n\n", headline.description());
+    t += "| the study's claim | measured here (differences in points, 95% intervals) | verdict | figure |\n| --- | --- | --- | --- |\n";
     for f in &r.findings {
         let figure = f.figure.rsplit('/').next().unwrap_or(&f.figure);
         t += &format!("| {} | {} | **{}** | [{figure}]({}) |\n", cell(&f.claim), cell(&f.measured), f.verdict, f.figure);
+    }
+    if r.by_verifier.is_empty() {
+        return t;
+    }
+    let each: Vec<_> = r.each_verifier().collect();
+    t += "\nEach claim with each verifier (the searches, weighted votes and predicted bins use it):\n\n| the study's claim |";
+    t += &each.iter().map(|(v, _)| format!(" {v} |")).collect::<String>();
+    t += &format!("\n| --- |{}\n", " --- |".repeat(each.len()));
+    for (i, f) in r.findings.iter().enumerate() {
+        t += &format!("| {} |", cell(&f.claim));
+        for (_, report) in &each {
+            let verdict = report.findings.get(i).filter(|g| g.claim == f.claim).map(|g| g.verdict.to_string()).unwrap_or_else(|| "–".into());
+            t += &format!(" {verdict} |");
+        }
+        t += "\n";
     }
     t
 }
@@ -587,8 +647,10 @@ fn print_summary(r: &study::StudyReport) {
             );
         }
     }
-    println!("findings:");
-    for f in &r.findings {
-        println!("  [{}] {} — {}", f.verdict, f.claim, f.measured);
+    for (verifier, report) in r.each_verifier() {
+        println!("findings with {verifier}:");
+        for f in &report.findings {
+            println!("  [{}] {} — {}", f.verdict, f.claim, f.measured);
+        }
     }
 }

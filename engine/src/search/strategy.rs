@@ -173,10 +173,11 @@ impl Knobs {
 }
 
 /// Which verifier scores steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verifier {
     /// The trained process reward model, on the generator's body.
+    #[default]
     Prm,
     /// The larger verifier: a process reward model on the large model's body.
     PrmLarge,

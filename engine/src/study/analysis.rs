@@ -4,7 +4,7 @@
 
 use super::interval::{self, bootstrap, mean_interval, weighted_mean};
 use super::report::*;
-use crate::search::Recipe;
+use crate::search::{Recipe, Verifier};
 use super::{ProblemPool, SearchJob, StudyConfig, best_of_n_from_pool};
 use crate::task::{ChainProblem, Level};
 use std::collections::BTreeMap;
@@ -42,8 +42,9 @@ pub fn pick_search_problems(oracle_bins: &[usize], pass_at_1: &[f64], per_bin: u
 /// Outcomes: (config index, budget) → problem → right or wrong per seed.
 pub type Outcomes = BTreeMap<(usize, usize), BTreeMap<usize, Vec<bool>>>;
 
-/// Best-of-N outcomes from the pools, for every problem, budget and seed.
-pub fn pool_outcomes(config: &StudyConfig, pools: &[ProblemPool]) -> Outcomes {
+/// Best-of-N outcomes from the pools, votes weighted by `verifier`, for every problem, budget
+/// and seed.
+pub fn pool_outcomes(config: &StudyConfig, pools: &[ProblemPool], verifier: Verifier) -> Outcomes {
     let mut out = Outcomes::new();
     for (c, sc) in config.configs.iter().enumerate() {
         let Some(selection) = sc.pool_selection() else { continue };
@@ -51,7 +52,7 @@ pub fn pool_outcomes(config: &StudyConfig, pools: &[ProblemPool]) -> Outcomes {
             let per_problem = pools
                 .iter()
                 .enumerate()
-                .map(|(p, pool)| (p, config.seeds.iter().map(|&s| best_of_n_from_pool(pool, budget, selection, s, p)).collect()))
+                .map(|(p, pool)| (p, config.seeds.iter().map(|&s| best_of_n_from_pool(pool, budget, selection, verifier, s, p)).collect()))
                 .collect();
             out.insert((c, budget), per_problem);
         }
@@ -59,16 +60,17 @@ pub fn pool_outcomes(config: &StudyConfig, pools: &[ProblemPool]) -> Outcomes {
     out
 }
 
-/// Adds search results (job, right) to `outcomes`, in the order of the config's seeds.
-pub fn add_search_outcomes(config: &StudyConfig, outcomes: &mut Outcomes, results: &[(SearchJob, bool)]) {
-    for (job, correct) in results {
+/// Adds the search results (job, right) of `verifier` to `outcomes`, in the order of the
+/// config's seeds.
+pub fn add_search_outcomes(config: &StudyConfig, outcomes: &mut Outcomes, results: &[(SearchJob, bool)], verifier: Verifier) {
+    for (job, correct) in results.iter().filter(|(job, _)| job.verifier == verifier) {
         let seed_index = config.seeds.iter().position(|&s| s == job.seed).unwrap_or(0);
         let slot = outcomes.entry((job.config, job.budget)).or_default().entry(job.problem).or_insert_with(|| vec![false; config.seeds.len()]);
         slot[seed_index] = *correct;
     }
 }
 
-fn mean(it: impl IntoIterator<Item = f64>) -> f64 {
+pub(super) fn mean(it: impl IntoIterator<Item = f64>) -> f64 {
     let (mut s, mut n) = (0.0, 0usize);
     for x in it {
         s += x;
@@ -112,7 +114,8 @@ pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[
     let fallback = config.configs.iter().position(|c| *c == Recipe::BestOfN { selection: crate::search::Selection::Weighted });
     let mut curve = ComputeOptimalCurve { bins: kind, family, ..Default::default() };
     let mut per_problem = vec![vec![0.0; searched.len()]; config.budgets.len()];
-    let position = |p: usize| searched.iter().position(|&q| q == p).expect("a searched problem");
+    let index: std::collections::HashMap<usize, usize> = searched.iter().enumerate().map(|(i, &p)| (p, i)).collect();
+    let position = |p: usize| index[&p];
     for bin in 1..=BINS {
         let members: Vec<usize> = searched.iter().copied().filter(|&p| bins[p] == bin).collect();
         let mut accs = Vec::new();
@@ -130,7 +133,6 @@ pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[
                 }
                 best.map(|(c, _)| c)
             };
-            let score = |c: usize, set: &[usize]| set.iter().map(|&p| problem_accuracy(outcomes, c, budget, p).unwrap_or(0.0)).sum::<f64>();
             choices.push(best_on(&members).map(|c| RecipeId(config.configs[c])));
             let folds: [Vec<usize>; 2] = [members.iter().copied().step_by(2).collect(), members.iter().copied().skip(1).step_by(2).collect()];
             let acc = if folds[1].is_empty() || candidates.is_empty() {
@@ -147,9 +149,7 @@ pub fn compute_optimal_curve(config: &StudyConfig, outcomes: &Outcomes, bins: &[
                         score_on.iter().for_each(|&p| per_problem[bi][position(p)] = problem_accuracy(outcomes, c, budget, p).unwrap_or(0.0));
                     }
                 }
-                let a = best_on(&folds[0]).map(|c| score(c, &folds[1])).unwrap_or(0.0);
-                let b = best_on(&folds[1]).map(|c| score(c, &folds[0])).unwrap_or(0.0);
-                Some((a + b) / members.len() as f64)
+                Some(mean(members.iter().map(|&p| per_problem[bi][position(p)])))
             };
             accs.push(acc);
         }
@@ -183,8 +183,27 @@ pub fn flops_multiplier(facts: &ModelFacts, r: f64) -> f64 {
     (6.0 * nl * dl + 2.0 * nl * r * ds - 6.0 * ns * ds) / (2.0 * ns * r * ds)
 }
 
-/// Everything after the decoding: bins, cells, compute-optimal curves, budget matches,
-/// the FLOPs-matched comparison and the findings.
+/// The report of the config's first verifier, with one report per other verifier in
+/// `by_verifier` (each over its own searches, weighted votes and predicted bins; oracle bins
+/// and the larger model's answers are the same in all).
+pub fn analyse_each_verifier(
+    config: &StudyConfig,
+    problems: &[(Level, ChainProblem)],
+    pools: &[ProblemPool],
+    searched: &[usize],
+    search_results: &[(SearchJob, bool)],
+    large_greedy: Option<&[bool]>,
+    facts: Option<ModelFacts>,
+) -> StudyReport {
+    let mut reports = config.verifiers.iter().map(|&v| analyse(config, problems, pools, searched, search_results, large_greedy, facts.clone(), v));
+    let mut first = reports.next().unwrap_or_default();
+    first.by_verifier = reports.collect();
+    first
+}
+
+/// Everything after the decoding, with `verifier` scoring the searches and weighting the
+/// votes: bins, cells, compute-optimal curves, budget matches, the FLOPs-matched comparison
+/// and the findings.
 #[allow(clippy::too_many_arguments)]
 pub fn analyse(
     config: &StudyConfig,
@@ -194,15 +213,16 @@ pub fn analyse(
     search_results: &[(SearchJob, bool)],
     large_greedy: Option<&[bool]>,
     facts: Option<ModelFacts>,
+    verifier: Verifier,
 ) -> StudyReport {
     let mut searched = searched.to_vec();
     searched.sort_unstable();
     let searched = &searched[..];
     let pass: Vec<f64> = pools.iter().map(|p| p.pass_at_1()).collect();
-    let score: Vec<f64> = pools.iter().map(|p| p.mean_final_score()).collect();
+    let score: Vec<f64> = pools.iter().map(|p| p.mean_final_score(verifier)).collect();
     let oracle = quantile_bins(&pass);
     let predicted = quantile_bins(&score);
-    let mut report = StudyReport { config: Some(config.clone()), interval_method: interval::METHOD.into(), ..Default::default() };
+    let mut report = StudyReport { config: Some(config.clone()), interval_method: interval::METHOD.into(), verifier: Some(verifier), ..Default::default() };
     report.problems = problems
         .iter()
         .enumerate()
@@ -242,8 +262,8 @@ pub fn analyse(
     };
 
     // Sweeps.
-    let mut outcomes = pool_outcomes(config, pools);
-    add_search_outcomes(config, &mut outcomes, search_results);
+    let mut outcomes = pool_outcomes(config, pools, verifier);
+    add_search_outcomes(config, &mut outcomes, search_results, verifier);
     let bin_members = |bins: &[usize], set: &[usize], bin: usize| -> Vec<usize> { set.iter().copied().filter(|&p| bins[p] == bin).collect() };
     let all: Vec<usize> = (0..problems.len()).collect();
     report.sweeps.budgets = config.budgets.clone();

@@ -3,6 +3,7 @@
 //! counts for the claim only where its 95% interval ([`super::interval`]) excludes zero in
 //! the claimed direction, and not at all where both sides sit at the ceiling or the floor.
 
+use super::analysis::mean;
 use super::interval::{self, Estimate};
 use super::report::{Allowed, BinKind, Comparison, Finding, FlopsBin, Outcome, RecipeId, StudyReport, Verdict};
 use crate::search::{Recipe, Selection, Width};
@@ -29,10 +30,6 @@ fn per_problem(r: &StudyReport, config: Recipe, bins: &[usize], budget: usize) -
     (!out.is_empty()).then_some(out)
 }
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
 /// One comparison from its two sides' numbers and the difference's estimate.
 fn judge(what: String, (a, b): (f64, f64), difference: Estimate, claimed_sign: i8) -> Comparison {
     let bounded = (a >= CEILING && b >= CEILING) || (a <= 1.0 - CEILING && b <= 1.0 - CEILING);
@@ -52,7 +49,7 @@ fn judge(what: String, (a, b): (f64, f64), difference: Estimate, claimed_sign: i
 
 /// `a − b` over the same problems, claimed to have the sign `claimed_sign`.
 fn compare(what: String, a: &[f64], b: &[f64], claimed_sign: i8) -> Option<Comparison> {
-    interval::difference(a, b).map(|d| judge(what, (mean(a), mean(b)), d, claimed_sign))
+    interval::difference(a, b).map(|d| judge(what, (mean(a.iter().copied()), mean(b.iter().copied())), d, claimed_sign))
 }
 
 /// The claim's verdict from its comparisons.
@@ -158,8 +155,8 @@ fn sequential_against_parallel(r: &StudyReport) -> Finding {
         // The best mix against the better of the two pure splits (the best is picked on the
         // same problems, which favours it a little).
         let hard = |s: Recipe| per_problem(r, s, &[4, 5], b);
-        let pure = [ALL_PARALLEL, ALL_SEQUENTIAL].into_iter().filter_map(|s| hard(s).map(|v| (s, v))).max_by(|x, y| mean(&x.1).total_cmp(&mean(&y.1)));
-        let mix = splits[1..3].iter().filter_map(|&s| hard(s).map(|v| (s, v))).max_by(|x, y| mean(&x.1).total_cmp(&mean(&y.1)));
+        let pure = [ALL_PARALLEL, ALL_SEQUENTIAL].into_iter().filter_map(|s| hard(s).map(|v| (s, v))).max_by(|x, y| mean(x.1.iter().copied()).total_cmp(&mean(y.1.iter().copied())));
+        let mix = splits[1..3].iter().filter_map(|&s| hard(s).map(|v| (s, v))).max_by(|x, y| mean(x.1.iter().copied()).total_cmp(&mean(y.1.iter().copied())));
         if let (Some((ps, pv)), Some((ms, mv))) = (pure, mix) {
             let label = |s: Recipe| r.sweeps.configs.iter().find(|c| c.config == s).map_or_else(|| s.id(), |c| c.label.clone());
             comparisons.extend(compare(format!("bins 4–5, N={b}: {} − {}", label(ms), label(ps)), &mv, &pv, 1));
@@ -239,7 +236,7 @@ mod tests {
     }
 
     fn cell(config: Recipe, bin: usize, budget: usize, per_problem: Vec<f64>) -> Cell {
-        let accuracy = mean(&per_problem);
+        let accuracy = mean(per_problem.iter().copied());
         Cell { config: RecipeId(config), bin, budget, accuracy, per_seed: vec![accuracy], min: accuracy, max: accuracy, problems: per_problem.len(), interval: None, per_problem }
     }
 

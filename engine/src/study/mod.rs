@@ -13,7 +13,7 @@ mod policy;
 mod pool;
 pub mod report;
 
-pub use analysis::{analyse, pick_search_problems, quantile_bins};
+pub use analysis::{analyse, analyse_each_verifier, pick_search_problems, quantile_bins};
 pub use report::{ModelFacts, StudyReport};
 pub use policy::measured_policy;
 pub use pool::{PoolSample, ProblemPool, best_of_n_from_pool, sample_pools};
@@ -45,6 +45,18 @@ pub struct StudyConfig {
     pub configs: Vec<Recipe>,
     /// R = inference tokens / pretraining tokens for the FLOPs-matched comparison.
     pub flops_ratios: Vec<f64>,
+    /// The verifiers every claim is checked with, each over its own searches, weighted votes
+    /// and predicted bins; the first is the headline one (the page's policy reads it).
+    #[serde(default = "only_the_prm", skip_serializing_if = "is_only_the_prm")]
+    pub verifiers: Vec<Verifier>,
+}
+
+fn only_the_prm() -> Vec<Verifier> {
+    vec![Verifier::Prm]
+}
+
+fn is_only_the_prm(v: &[Verifier]) -> bool {
+    v == [Verifier::Prm]
 }
 
 /// Upper bounds that keep a run finite on a laptop.
@@ -65,6 +77,7 @@ impl StudyConfig {
             seeds: vec![1, 2],
             configs: Recipe::all(),
             flops_ratios: vec![0.16, 0.79, 22.0],
+            verifiers: vec![Verifier::Prm, Verifier::PrmLarge, Verifier::Oracle],
         }
     }
 
@@ -78,6 +91,7 @@ impl StudyConfig {
             seeds: vec![1],
             configs: Recipe::all(),
             flops_ratios: vec![0.16, 0.79, 22.0],
+            verifiers: vec![Verifier::Prm, Verifier::Oracle],
         }
     }
 
@@ -120,6 +134,9 @@ impl StudyConfig {
         if self.flops_ratios.is_empty() || self.flops_ratios.iter().any(|r| !(r.is_finite() && *r > 0.0 && *r <= 1e6)) {
             return bad(format!("flops_ratios must list positive finite ratios (at most 1e6), got {:?}", self.flops_ratios));
         }
+        if self.verifiers.is_empty() || (1..self.verifiers.len()).any(|i| self.verifiers[..i].contains(&self.verifiers[i])) {
+            return bad(format!("verifiers must list one or more distinct verifiers, got {:?}", self.verifiers));
+        }
         Ok(())
     }
 
@@ -139,9 +156,11 @@ impl StudyConfig {
                 if config.strategy(budget).is_none() {
                     continue;
                 }
-                for &seed in &self.seeds {
-                    for &problem in search_problems {
-                        jobs.push(SearchJob { config: c, budget, seed, problem });
+                for &verifier in &self.verifiers {
+                    for &seed in &self.seeds {
+                        for &problem in search_problems {
+                            jobs.push(SearchJob { config: c, budget, seed, problem, verifier });
+                        }
                     }
                 }
             }
@@ -159,6 +178,8 @@ pub struct SearchJob {
     pub seed: u64,
     /// Index into the test set.
     pub problem: usize,
+    /// The verifier that scores its steps and weights its votes.
+    pub verifier: Verifier,
 }
 
 /// The settings every search of the study shares: the study's temperature, last-step
@@ -167,11 +188,11 @@ pub fn common(seed: u64) -> Common {
     Common { seed, temperature: SAMPLING_TEMPERATURE, aggregation: Aggregation::Last, selection: Selection::Weighted }
 }
 
-/// Runs one search job on the trained models with the PRM; returns whether it was right.
+/// Runs one search job on the trained models with its verifier; returns whether it was right.
 pub async fn run_job(models: &Models, config: &Recipe, job: &SearchJob, problem: &ChainProblem, cancel: &CancelToken) -> Result<bool, SearchError> {
     let strategy = config.strategy(job.budget).ok_or_else(|| SearchError::Config(format!("{} has no run at budget {}", config.id(), job.budget)))?;
     let drive = Drive { cancel: cancel.clone(), ..Drive::default() };
-    let result = solve(models, problem, &strategy, common(job.seed), Verifier::Prm, drive, &mut NoEvents).await?;
+    let result = solve(models, problem, &strategy, common(job.seed), job.verifier, drive, &mut NoEvents).await?;
     Ok(result.correct)
 }
 
@@ -219,6 +240,9 @@ mod tests {
         c.flops_ratios = vec![f64::NAN];
         assert!(c.validate().unwrap_err().to_string().contains("flops_ratios"), "{}", c.validate().unwrap_err());
         let mut c = StudyConfig::quick();
+        c.verifiers = vec![Verifier::Oracle, Verifier::Oracle];
+        assert!(c.validate().unwrap_err().to_string().contains("distinct verifiers"));
+        let mut c = StudyConfig::quick();
         c.problems_per_level = 0;
         assert!(c.validate().unwrap_err().to_string().contains("problems_per_level must be 1 to 400, got 0"));
     }
@@ -230,5 +254,17 @@ mod tests {
         assert!(jobs.iter().all(|j| !c.configs[j.config].from_pool()));
         assert!(jobs.iter().all(|j| c.configs[j.config].strategy(j.budget).is_some()));
         assert!(jobs.windows(2).all(|w| w[0].budget >= w[1].budget));
+        for v in &c.verifiers {
+            assert_eq!(jobs.iter().filter(|j| j.verifier == *v).count() * c.verifiers.len(), jobs.len(), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn configs_without_verifiers_read_as_the_prm_alone() {
+        let mut json = serde_json::to_value(StudyConfig::quick()).unwrap();
+        json.as_object_mut().unwrap().remove("verifiers");
+        let c: StudyConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(c.verifiers, vec![Verifier::Prm]);
+        assert!(serde_json::to_value(&c).unwrap().get("verifiers").is_none());
     }
 }

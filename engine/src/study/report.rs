@@ -3,7 +3,7 @@
 
 use super::StudyConfig;
 use super::interval::{Estimate, Interval};
-use crate::search::{Family, Recipe};
+use crate::search::{Family, Recipe, Verifier};
 use serde::{Deserialize, Serialize};
 
 /// Which difficulty bins a number is over.
@@ -325,9 +325,21 @@ pub struct StudyReport {
     /// How the intervals were made ([`super::interval::METHOD`]).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub interval_method: String,
+    /// The verifier that scored the searches, weighted the votes and predicted the bins
+    /// (None: a report from before the verifier was a dimension, made with the PRM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<Verifier>,
+    /// The same study with each other verifier of the config, in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_verifier: Vec<StudyReport>,
 }
 
 impl StudyReport {
+    /// The report of each verifier, the headline one first.
+    pub fn each_verifier(&self) -> impl Iterator<Item = (Verifier, &StudyReport)> {
+        std::iter::once(self).chain(&self.by_verifier).map(|r| (r.verifier.unwrap_or_default(), r))
+    }
+
     /// The problems a cell of `bin` (0: all bins) averages over, in index order: the
     /// searched ones for the sweeps' cells, every problem for `best_of_n_all_problems`.
     pub fn members(&self, bin: usize, whole_test_set: bool) -> Vec<usize> {
