@@ -516,7 +516,9 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
     })?;
     let n_val = (plan.prm_data.problems / 10).max(1);
     let split = |hard: bool| -> (Vec<PrmExample>, Vec<PrmExample>) {
-        let pick = |s: &prm_data::PrmSample| if hard { s.hard.clone() } else { s.soft.clone() };
+        // Within the verifier's context (the generator's: rows of earlier builds could run one
+        // token past it).
+        let pick = |s: &prm_data::PrmSample| if hard { s.hard.clone() } else { s.soft.clone() }.within(g_config.max_len);
         (
             data.samples.iter().filter(|s| s.problem >= n_val).map(pick).collect(),
             data.samples.iter().filter(|s| s.problem < n_val).map(pick).collect(),

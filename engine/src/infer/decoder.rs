@@ -276,9 +276,10 @@ impl<'m> Decoder<'m> {
             on_token(i, id);
             let row = &self.rows[i];
             let generated = row.tokens.len() - row.context_len;
+            // A row never outgrows the context, so a verifier of the same context can score it.
             if id == Tokenizer::EOS {
                 self.finish(i, FinishReason::EndOfAnswer);
-            } else if self.positions[i] >= self.config.max_len
+            } else if row.tokens.len() >= self.config.max_len
                 || generated >= self.limits.max_new_tokens
                 || self.step_tokens[i] >= self.limits.max_step_tokens && id != self.step_end
             {

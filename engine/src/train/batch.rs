@@ -19,6 +19,15 @@ pub struct PrmExample {
     pub targets: Vec<(usize, f32)>,
 }
 
+impl PrmExample {
+    /// The example cut to its first `max_len` tokens, with the targets that remain.
+    pub fn within(mut self, max_len: usize) -> Self {
+        self.tokens.truncate(max_len);
+        self.targets.retain(|&(pos, _)| pos < max_len);
+        self
+    }
+}
+
 /// Right-padded model inputs for a batch. `weights` is 1 where a target counts.
 pub struct Batch {
     pub tokens: Tensor<2, Int>,
