@@ -67,23 +67,26 @@ fn quick_experiment_reports_every_section_and_resumes() {
     assert_eq!(v["sweeps"], w["sweeps"]);
     assert_eq!(v["findings"], w["findings"]);
 
-    // A journal written with other revision weights keeps every run that did not use them
-    // and runs the revision searches again (here the same weights: the same numbers).
+    // A journal written with other PRM weights keeps every run that did not use them (the
+    // exact checker's searches, the larger model's answers) and runs the others again (here
+    // the same weights: the same numbers).
     let journal = root.join("study.journal.jsonl");
     let mut lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&journal).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    lines[0]["header"]["models"]["revision.safetensors"] = "0".repeat(64).into();
-    let configs = lines[0]["header"]["config"]["configs"].as_array().unwrap().clone();
-    let revision_runs = lines
-        .iter()
-        .filter(|l| l["search"]["config"].as_u64().is_some_and(|c| configs[c as usize]["method"] == "revisions"))
-        .count();
-    assert!(revision_runs > 0);
+    lines[0]["header"]["models"]["prm.safetensors"] = "0".repeat(64).into();
+    let oracle_runs = lines.iter().filter(|l| l["search"]["verifier"] == "oracle").count();
+    assert!(oracle_runs > 0);
     std::fs::write(&journal, lines.iter().map(|l| l.to_string() + "\n").collect::<String>()).unwrap();
     let partly = ponder(&["experiment", "--quick", "--out", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&partly.stderr);
     assert!(partly.status.success(), "{err}");
-    assert!(err.contains(&format!("{revision_runs} entries used weights retrained since")), "{err}");
+    let rerun: usize = err
+        .split(" entries used weights retrained since")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of re-run entries: {err}"));
+    assert!(rerun > 0 && rerun + oracle_runs < lines.len(), "{rerun} of {} entries re-run, {oracle_runs} oracle searches: {err}", lines.len());
     let x: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(v["sweeps"], x["sweeps"]);
     let _ = std::fs::remove_dir_all(&root);

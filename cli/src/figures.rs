@@ -275,7 +275,7 @@ pub fn all(r: &StudyReport) -> Vec<(&'static str, String)> {
             Panel { title: format!("{kind} bins"), series }
         })
         .collect();
-    out.push(("compute_optimal.svg", line_panels("Compute-optimal scaling (two-fold cross-validated) against best-of-N (band: 95% interval)", "generations (budget)", budgets, &co_panels, 2)));
+    out.push(("compute_optimal.svg", line_panels("Compute-optimal against best-of-N (band: 95% interval)", "generations (budget)", budgets, &co_panels, 2)));
     if let Some(f) = &r.flops_matched {
         let panels: Vec<BarPanel> = f
             .rows

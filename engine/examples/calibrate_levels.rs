@@ -1,6 +1,7 @@
 //! Sampled pass@1 of a generator on candidate level shapes, to calibrate the levels
 //! (docs/training.md, "The next generation"). Reads a weights folder (default public/models) and prints one
-//! line per candidate (today's levels first): 100 reserved problems × 16 samples at the
+//! line per candidate (today's levels first): 100 distinct reserved problems × 16 samples, chosen
+//! as the levels' held-out problems are, at the
 //! strategies' temperature. `PONDER_PICK=0,5,6` measures only those candidates (by the index
 //! printed first), for quick checks on a checkpoint during training.
 //!
@@ -11,7 +12,7 @@ use engine::infer::{CancelToken, RowStart};
 use engine::model::weights::{self, Manifest, Role};
 use engine::search::SAMPLING_TEMPERATURE;
 use engine::task::arithmetic::{Shape, derive_seed, level_shape};
-use engine::task::heldout::is_reserved;
+use engine::task::heldout::first_distinct_reserved;
 use engine::task::{ArithmeticChain, Level, Task};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -56,6 +57,44 @@ fn main() {
         let spread = top >= 20;
         candidates.push(Shape { ops, start: (0, top), operand: (0, top), multiplier: (0, multiplier), mix: [2, 2, 1], spread, non_negative });
     }
+    // Between the grid's steps, and easier mixes for level 1 (appended, so indices above stay).
+    for (ops, top, multiplier, mix, non_negative) in [
+        ((1, 1), 9, 9, [2, 2, 1], false),
+        ((1, 2), 9, 9, [1, 1, 0], true),
+        ((1, 2), 9, 9, [2, 1, 1], true),
+        ((1, 2), 9, 9, [3, 1, 1], true),
+        ((1, 3), 9, 9, [2, 2, 1], false),
+        ((2, 3), 9, 9, [2, 2, 1], true),
+        ((1, 3), 20, 9, [2, 1, 1], true),
+        ((2, 3), 50, 9, [2, 2, 1], true),
+        ((2, 4), 20, 9, [2, 2, 1], false),
+        ((3, 4), 50, 9, [2, 2, 1], true),
+        ((3, 5), 50, 9, [2, 2, 1], false),
+        ((4, 6), 99, 12, [2, 2, 1], true),
+        ((2, 2), 9, 9, [3, 1, 1], true),
+        ((2, 2), 9, 9, [1, 1, 0], true),
+        ((2, 2), 9, 9, [3, 1, 0], true),
+        ((2, 3), 9, 9, [3, 1, 0], true),
+        ((2, 2), 9, 9, [2, 2, 1], false),
+        ((2, 3), 9, 9, [2, 2, 1], false),
+        ((2, 3), 20, 9, [2, 2, 1], true),
+        ((2, 4), 20, 9, [2, 2, 1], true),
+    ] {
+        let spread = top >= 20;
+        candidates.push(Shape { ops, start: (0, top), operand: (0, top), multiplier: (0, multiplier), mix, spread, non_negative });
+    }
+    // One operation on a larger start: a space with enough distinct problems for a level's
+    // held-out set, without the carries of a chain.
+    for (start, operand, multiplier, mix, non_negative) in [
+        (99, 9, 9, [2, 2, 1], true),
+        (99, 20, 9, [1, 1, 0], true),
+        (99, 99, 9, [1, 1, 0], true),
+        (99, 9, 9, [2, 2, 1], false),
+        (20, 20, 9, [2, 2, 1], false),
+    ] {
+        let spread = start >= 20;
+        candidates.push(Shape { ops: (1, 1), start: (0, start), operand: (0, operand), multiplier: (0, multiplier), mix, spread, non_negative });
+    }
     let pick: Option<Vec<usize>> = std::env::var("PONDER_PICK").ok().map(|v| {
         v.split(',').map(|i| i.trim().parse().unwrap_or_else(|e| fail("PONDER_PICK must list candidate indices", &e))).collect()
     });
@@ -65,7 +104,7 @@ fn main() {
             continue;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(&[0xCA1, k as u64]));
-        let problems: Vec<_> = std::iter::repeat_with(|| shape.draw(&mut rng)).filter(is_reserved).take(PROBLEMS).collect();
+        let problems = first_distinct_reserved(|| shape.draw(&mut rng), PROBLEMS);
         let starts: Vec<RowStart> = problems
             .iter()
             .enumerate()

@@ -154,17 +154,24 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<Loaded, LoadErro
         let entry = manifest.entry(role).map_err(|e| LoadError::File { file: MANIFEST_FILE.into(), detail: e.to_string() })?;
         entries.push((role, entry.clone()));
     }
-    let total: u64 = entries.iter().map(|(_, e)| e.bytes.unwrap_or(0)).sum();
+    // A file serving two roles (the generator is its own revision model) is fetched once.
+    let total: u64 = entries.iter().map(|(_, e)| (e.file.as_str(), e.bytes.unwrap_or(0))).collect::<std::collections::BTreeMap<_, _>>().values().sum();
     let mut done = 0u64;
-    let mut files = Vec::new();
+    let mut files: Vec<(Role, Vec<u8>)> = Vec::new();
     let mut not_cached = None;
+    let mut fetched: std::collections::HashMap<String, Vec<u8>> = std::collections::HashMap::new();
     for (role, entry) in entries {
+        if let Some(bytes) = fetched.get(&entry.file).filter(|b| weights::verify_sha256(&entry, b).is_ok()) {
+            files.push((role, bytes.clone()));
+            continue;
+        }
         // The key carries the hash, so new weights never meet stale cached ones.
         let key = format!("{MODELS_DIR}{}?sha256={}", entry.file, entry.sha256);
         if let Some(bytes) = cached(&cache, &key).await {
             if weights::verify_sha256(&entry, &bytes).is_ok() {
                 done += bytes.len() as u64;
                 progress(Progress { file: entry.file.clone(), done, total, from_cache: true });
+                fetched.insert(entry.file.clone(), bytes.clone());
                 files.push((role, bytes));
                 continue;
             }
@@ -181,6 +188,7 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<Loaded, LoadErro
             not_cached.get_or_insert(why);
         }
         done = base + bytes.len() as u64;
+        fetched.insert(entry.file.clone(), bytes.clone());
         files.push((role, bytes));
     }
     Ok(Loaded { manifest, files, not_cached })

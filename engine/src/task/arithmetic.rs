@@ -102,9 +102,18 @@ pub enum ChainParseError {
     ValueOutOfRange { step: usize, value: i64, max: i64 },
 }
 
-/// How problems of each level are drawn: the shipped models' levels (docs/training.md, "The
-/// next generation", says how they will be recalibrated on the next generator).
-const LEVELS: [Shape; 5] = NARROW_DRAWS;
+/// How problems of each level are drawn: a difficulty scale over the space the parser accepts,
+/// calibrated on the shipped generator's sampled pass@1 (`calibrate_levels`, docs/training.md):
+/// single digits with + first, then with - going negative, operands to 20, chains of 2-4
+/// operations of operands to 50, and 3-5 of operands to 99 with multipliers to 12. Every
+/// level draws zero operands and small ones beside large ones.
+const LEVELS: [Shape; 5] = [
+    Shape { ops: (1, 2), start: (0, 9), operand: (0, 9), multiplier: (0, 9), mix: [3, 1, 1], spread: false, non_negative: true },
+    Shape { ops: (1, 2), start: (0, 9), operand: (0, 9), multiplier: (0, 9), mix: [2, 2, 1], spread: false, non_negative: false },
+    Shape { ops: (1, 3), start: (0, 20), operand: (0, 20), multiplier: (0, 9), mix: [2, 2, 1], spread: true, non_negative: true },
+    Shape { ops: (2, 4), start: (0, 50), operand: (0, 50), multiplier: (0, 9), mix: [2, 2, 1], spread: true, non_negative: true },
+    Shape { ops: (3, 5), start: (0, 99), operand: (0, 99), multiplier: (0, 12), mix: [2, 2, 1], spread: true, non_negative: false },
+];
 
 /// The first generation's levels: non-negative chains of narrow, fixed operand ranges, which a
 /// model of the generator's size learns within a few thousand steps where the broad draw
@@ -175,11 +184,13 @@ impl Shape {
     }
 
     /// Whether [`Shape::draw`] could give `p`: its length, start and operands in range (a `+`
-    /// or `-` may carry a multiplier where a product would have left the value range).
+    /// or `-` may carry a multiplier where a product would have left the value range), and no
+    /// negative value where the shape keeps them non-negative.
     pub fn could_draw(&self, p: &ChainProblem) -> bool {
         let within = |(lo, hi): (i64, i64), v: i64| (lo..=hi).contains(&v);
         (self.ops.0..=self.ops.1).contains(&p.ops.len())
             && within(self.start, p.start)
+            && (!self.non_negative || p.values().iter().all(|&v| v >= 0))
             && p.ops.iter().all(|&(op, b)| match op {
                 Op::Mul => self.mix[2] > 0 && within(self.multiplier, b),
                 _ => within(self.operand, b) || (self.mix[2] > 0 && within(self.multiplier, b)),
@@ -396,31 +407,8 @@ impl Task for ArithmeticChain {
     }
 
     fn level_of(&self, p: &ChainProblem) -> Level {
-        // The lowest level whose generator draws chains of this length, operand size and
-        // operator mix (see `LEVELS`); each criterion gives a level and the hardest one counts.
-        let by_ops = match p.ops.len() {
-            0..=2 => 1,
-            3 => 2,
-            4 => 3,
-            5 => 4,
-            _ => 5,
-        };
-        let largest = p.ops.iter().filter(|o| o.0 != Op::Mul).map(|o| o.1).chain([p.start]).max().unwrap_or(0);
-        let by_size = match largest {
-            0..=9 => 1,
-            10..=30 => 2,
-            31..=60 => 3,
-            61..=99 => 4,
-            _ => 5,
-        };
-        let by_mix = match p.ops.iter().filter(|o| o.0 == Op::Mul).map(|o| o.1).max() {
-            Some(m) if m > 12 => 5,
-            Some(m) if m > 9 => 4,
-            Some(_) => 3,
-            None if p.ops.iter().any(|o| o.0 == Op::Sub) => 2,
-            None => 1,
-        };
-        Level(by_ops.max(by_size).max(by_mix))
+        // The easiest level whose draw could give this chain; beyond them all, the hardest.
+        Level::ALL.into_iter().find(|&level| level_shape(level).could_draw(p)).unwrap_or(Level::ALL[Level::ALL.len() - 1])
     }
 
     fn prompt(&self, p: &ChainProblem) -> String {
@@ -518,13 +506,12 @@ mod tests {
                 assert_eq!(&parsed, p);
             }
         }
-        // Harder levels: longer chains, larger numbers.
-        let mean = |level: Level, f: &dyn Fn(&ChainProblem) -> f64| (0..200).map(|i| f(&t.generate(level, 1, i))).sum::<f64>() / 200.0;
+        // Each level is at least as long and as large as the one below, and harder in one of
+        // them or in allowing negative values.
         for pair in Level::ALL.windows(2) {
-            let len = |p: &ChainProblem| p.ops.len() as f64;
-            let size = |p: &ChainProblem| p.values().iter().map(|v| v.abs()).max().unwrap_or(0) as f64;
-            assert!(mean(pair[1], &len) >= mean(pair[0], &len), "{pair:?}");
-            assert!(mean(pair[1], &size) > mean(pair[0], &size), "{pair:?}");
+            let (a, b) = (level_shape(pair[0]), level_shape(pair[1]));
+            assert!(b.ops.0 >= a.ops.0 && b.ops.1 >= a.ops.1 && b.operand.1 >= a.operand.1 && b.multiplier.1 >= a.multiplier.1, "{pair:?}");
+            assert!(b.ops != a.ops || b.operand != a.operand || b.mix != a.mix || (a.non_negative && !b.non_negative), "{pair:?}");
         }
     }
 
@@ -563,7 +550,8 @@ mod tests {
             let estimates: Vec<Level> = (0..200).map(|i| t.level_of(&t.generate(level, 5, i))).collect();
             assert!(estimates.iter().all(|&e| e <= level), "{level:?}: {estimates:?}");
             let exact = estimates.iter().filter(|&&e| e == level).count();
-            assert!(exact >= 100, "{level:?}: only {exact}/200 estimated exactly");
+            // Easier levels' shapes lie within harder ones', so only some draws are exact.
+            assert!(exact >= 20, "{level:?}: only {exact}/200 estimated exactly");
         }
     }
 
