@@ -86,7 +86,12 @@ fn ProblemField(config: RwSignal<Config>, typed: RwSignal<String>) -> impl IntoV
                 aria-invalid=move || parsed().is_err().to_string() aria-describedby="problem-status" />
             <p id="problem-status" class="inline" role="status">
                 {move || match parsed() {
-                    Ok(p) => view! { <span class="ok">{format!("{} · level {} · answer hidden until a run ends", task.display(&p), task.level_of(&p).get())}</span> }.into_any(),
+                    Ok(p) => {
+                        // A drawn problem is of the level it was drawn from (easier levels' chains
+                        // lie within harder ones'); a typed one, of the easiest that could draw it.
+                        let level = config.with(|c| if c.problem.is_none() { c.level } else { task.level_of(&p).get() });
+                        view! { <span class="ok">{format!("{} · level {level} · answer hidden until a run ends", task.display(&p))}</span> }.into_any()
+                    }
                     Err(e) => view! { <span class="error" data-testid="problem-error">{e.to_string()}</span> }.into_any(),
                 }}
             </p>
