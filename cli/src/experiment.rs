@@ -266,7 +266,7 @@ impl Resumed {
                 true
             }
             Ok(Entry::Search { config: c, budget, seed, problem, verifier, correct })
-                if config.configs.get(c).is_some_and(|sc| search_roles(sc, verifier).iter().all(|&r| !changed(r))) =>
+                if config.verifiers.contains(&verifier) && config.configs.get(c).is_some_and(|sc| search_roles(sc, verifier).iter().all(|&r| !changed(r))) =>
             {
                 self.results.push((SearchJob { config: c, budget, seed, problem, verifier }, correct));
                 true
@@ -322,7 +322,8 @@ fn open_journal(out: Option<&Path>, config: &StudyConfig, lab: &Lab, log: &Log) 
 fn resume(path: &Path, header: &Entry, config: &StudyConfig, lab: &Lab, log: &Log) -> Result<Option<Resumed>> {
     let lines: Vec<String> = std::io::BufReader::new(std::fs::File::open(path)?).lines().collect::<Result<_, _>>()?;
     let old_models = match lines.first().and_then(|l| serde_json::from_str::<Entry>(l).ok()) {
-        Some(Entry::Header { config: c, models }) if c == *config => models,
+        // Each search names its verifier: a verifier added or dropped keeps the others' runs.
+        Some(Entry::Header { config: c, models }) if c.same_but_verifiers(config) => models,
         _ => {
             log.say(format!("{} belongs to another configuration: starting afresh", path.display()));
             return Ok(None);
@@ -333,9 +334,10 @@ fn resume(path: &Path, header: &Entry, config: &StudyConfig, lab: &Lab, log: &Lo
     let mut resumed = Resumed::default();
     // A line cut short by a kill is dropped; everything before it is kept.
     let kept: Vec<&String> = lines[1..].iter().filter(|line| resumed.take(line, config, &changed)).collect();
-    if kept.len() + 1 < lines.len() {
+    let same_header = serde_json::from_str::<serde_json::Value>(&lines[0]).ok() == Some(serde_json::to_value(header)?);
+    if kept.len() + 1 < lines.len() || !same_header {
         rewrite_journal(path, header, &kept)?;
-        log.say(format!("{}: {} entries used weights retrained since and run again", path.display(), lines.len() - 1 - kept.len()));
+        log.say(format!("{}: {} entries used weights retrained since (or a verifier no longer in the config) and are dropped", path.display(), lines.len() - 1 - kept.len()));
     }
     log.say(format!("resuming {}: {} search runs already done", path.display(), resumed.results.len()));
     Ok(Some(resumed))

@@ -21,7 +21,11 @@ use std::path::{Path, PathBuf};
 pub enum What {
     Generator,
     Large,
+    /// Every verifier: the PRM, its hard-label variant and the larger verifier (where a large
+    /// model is at hand), from one set of PRM data.
     Prm,
+    /// The larger verifier alone (a PRM on the large model's body), from the same PRM data.
+    PrmLarge,
     /// All of them in order, then `ponder eval` to record the numbers in the manifest.
     All,
 }
@@ -212,6 +216,7 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
         What::Generator => vec![Role::Generator],
         What::Large => vec![Role::Large],
         What::Prm => vec![Role::Prm],
+        What::PrmLarge => vec![Role::PrmLarge],
         What::All => vec![Role::Generator, Role::Large, Role::Prm],
     };
     if a.continue_shipped && !matches!(a.what, What::Generator | What::Large) {
@@ -222,7 +227,8 @@ pub fn train(a: TrainArgs, cancel: CancelToken) -> Result<()> {
     for role in order {
         match role {
             Role::Generator | Role::Large => train_language_model(&a, role, &device, &backend, &cancel)?,
-            Role::Prm | Role::PrmHard | Role::PrmLarge => train_prm(&a, &device, &backend, &cancel)?,
+            Role::Prm | Role::PrmHard => train_prm(&a, &[Role::Prm, Role::PrmHard, Role::PrmLarge], &device, &backend, &cancel)?,
+            Role::PrmLarge => train_prm(&a, &[Role::PrmLarge], &device, &backend, &cancel)?,
             Role::Revision => unreachable!("the generator is the revision model"),
         }
     }
@@ -501,7 +507,8 @@ fn cached<T: serde::Serialize + serde::de::DeserializeOwned>(path: &Path, build:
     Ok((c.data, c.seconds))
 }
 
-fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
+/// Trains the verifiers among `roles` on one set of PRM data (built, or reused from the cache).
+fn train_prm(a: &TrainArgs, roles: &[Role], device: &Device, backend: &str, cancel: &CancelToken) -> Result<()> {
     let plan = plan(Role::Prm, a);
     let (generator, g_config) = trained_generator(&a.out, device)?;
     let data_dir = a.checkpoints.join("prm_data");
@@ -535,7 +542,8 @@ fn train_prm(a: &TrainArgs, device: &Device, backend: &str, cancel: &CancelToken
     );
     // The same-size PRM (soft labels, and hard as a variant) on the generator's body, and the
     // larger verifier on the large model's body where one is trained.
-    for (role, hard, body_role) in [(Role::Prm, false, Role::Generator), (Role::PrmHard, true, Role::Generator), (Role::PrmLarge, false, Role::Large)] {
+    let verifiers = [(Role::Prm, false, Role::Generator), (Role::PrmHard, true, Role::Generator), (Role::PrmLarge, false, Role::Large)];
+    for (role, hard, body_role) in verifiers.into_iter().filter(|(role, _, _)| roles.contains(role)) {
         let (train_set, val_set) = split(hard);
         let s = plan.schedule.clone();
         let ad = device.clone().autodiff();

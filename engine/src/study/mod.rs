@@ -95,6 +95,12 @@ impl StudyConfig {
         }
     }
 
+    /// Whether `other` differs from this config at most in its verifiers: the same problems,
+    /// pools and sweeps, so the runs of the verifiers both list are the same runs.
+    pub fn same_but_verifiers(&self, other: &StudyConfig) -> bool {
+        StudyConfig { verifiers: other.verifiers.clone(), ..self.clone() } == *other
+    }
+
     pub fn validate(&self) -> Result<(), SearchError> {
         let bad = |m: String| Err(SearchError::Config(m));
         if !(1..=HELDOUT_PER_LEVEL).contains(&self.problems_per_level) {
@@ -257,6 +263,17 @@ mod tests {
         for v in &c.verifiers {
             assert_eq!(jobs.iter().filter(|j| j.verifier == *v).count() * c.verifiers.len(), jobs.len(), "{v:?}");
         }
+    }
+
+    #[test]
+    fn a_config_with_another_verifier_is_the_same_runs() {
+        let c = StudyConfig::quick();
+        let mut more = c.clone();
+        more.verifiers.push(Verifier::PrmLarge);
+        assert!(c.same_but_verifiers(&more) && more.same_but_verifiers(&c));
+        let mut other = c.clone();
+        other.seeds.push(9);
+        assert!(!c.same_but_verifiers(&other));
     }
 
     #[test]
