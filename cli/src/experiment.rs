@@ -321,9 +321,9 @@ fn open_journal(out: Option<&Path>, config: &StudyConfig, lab: &Lab, log: &Log) 
 /// Entries that used weights retrained since are left out, and the journal rewritten without them.
 fn resume(path: &Path, header: &Entry, config: &StudyConfig, lab: &Lab, log: &Log) -> Result<Option<Resumed>> {
     let lines: Vec<String> = std::io::BufReader::new(std::fs::File::open(path)?).lines().collect::<Result<_, _>>()?;
-    let old_models = match lines.first().and_then(|l| serde_json::from_str::<Entry>(l).ok()) {
+    let (old_config, old_models) = match lines.first().and_then(|l| serde_json::from_str::<Entry>(l).ok()) {
         // Each search names its verifier: a verifier added or dropped keeps the others' runs.
-        Some(Entry::Header { config: c, models }) if c.same_but_verifiers(config) => models,
+        Some(Entry::Header { config: c, models }) if c.same_but_verifiers(config) => (c, models),
         _ => {
             log.say(format!("{} belongs to another configuration: starting afresh", path.display()));
             return Ok(None);
@@ -334,8 +334,7 @@ fn resume(path: &Path, header: &Entry, config: &StudyConfig, lab: &Lab, log: &Lo
     let mut resumed = Resumed::default();
     // A line cut short by a kill is dropped; everything before it is kept.
     let kept: Vec<&String> = lines[1..].iter().filter(|line| resumed.take(line, config, &changed)).collect();
-    let same_header = serde_json::from_str::<serde_json::Value>(&lines[0]).ok() == Some(serde_json::to_value(header)?);
-    if kept.len() + 1 < lines.len() || !same_header {
+    if kept.len() + 1 < lines.len() || old_config != *config {
         rewrite_journal(path, header, &kept)?;
         log.say(format!("{}: {} entries used weights retrained since (or a verifier no longer in the config) and are dropped", path.display(), lines.len() - 1 - kept.len()));
     }
