@@ -88,7 +88,7 @@ proptest! {
     fn every_valid_configuration_survives_its_link(
         level in 1u8..=5, index in 0u64..1_000_000, budget_i in 0..BUDGETS.len(), chains_i in 0..BUDGETS.len(),
         temp_milli in 0u32..=2000, seed in 0u64..=u32::MAX as u64, width in 1usize..=16, k in 1usize..=8,
-        sel in 0..3usize, agg in 0..3usize, oracle in any::<bool>(), view in 0..4usize,
+        sel in 0..3usize, agg in 0..3usize, verifier in 0..3usize, view in 0..4usize,
         lanes in proptest::array::uniform5(any::<bool>()), sweep_problems in 1usize..=20, sweep_budget_i in 0usize..7,
         problem in proptest::option::of("[0-9+*/ -]{1,40}"),
     ) {
@@ -107,7 +107,7 @@ proptest! {
             sweep: settings::SweepSize { problems: sweep_problems, max_budget: BUDGETS[sweep_budget_i] },
             ..Config::default()
         };
-        if oracle { c.settings.verifier = engine::search::Verifier::Oracle; }
+        c.settings.verifier = ["prm", "prm_large", "oracle"][verifier].parse().unwrap();
         c.view = [config::View::Arena, config::View::Sweep, config::View::Bench, config::View::Study][view];
         if lanes.iter().any(|&on| on) { c.lanes = lanes; }
         c.problem = problem.filter(|p| !p.trim().is_empty()).map(|p| p.trim().to_string());

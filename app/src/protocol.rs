@@ -13,8 +13,9 @@ pub const MODELS_DIR: &str = "models/";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Start the backend the link asks for and build the models: from `manifest` and the
-    /// files sent with this message, or random ones when no manifest is shipped.
-    Init { backend: BackendPref, manifest: Option<String> },
+    /// files sent with this message, or random ones when no manifest is shipped; with
+    /// `large_verifier`, the larger verifier too (its files among those sent).
+    Init { backend: BackendPref, manifest: Option<String>, large_verifier: bool },
     /// Run the arena's lanes (each named by its strategy) on `problem`, side by side.
     Run { generation: u64, settings: Settings, lanes: Vec<StrategyName>, problem: ChainProblem },
     /// Run the sweep: every series at every budget of `sweep` on its held-out problems.
@@ -45,6 +46,9 @@ pub enum FromWorker {
     BackendPlan { rows: Vec<PlanRow> },
     /// Measuring both backends before the first run (seconds on a software adapter).
     MeasuringBackends,
+    /// The larger verifier, asked for at `Init`, is loaded (`error` is `None`) or why not;
+    /// sent before `Ready`.
+    LargeVerifier { error: Option<String> },
     Ready { weights: String },
     Failed { message: String },
     /// The engine panicked; its wasm cannot go on, and the page restarts it.

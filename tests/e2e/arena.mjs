@@ -200,6 +200,61 @@ await test('a second visit loads the weights from the cache, without the network
   await page.context().close();
 });
 
+await test('the larger verifier loads only when chosen, with its own progress bar, and runs', async () => {
+  const fetched = [];
+  const page = await open(cpuBrowser, '?level=1&index=2&budget=4&width=2&lanes=best_of_n,beam,compute_optimal', {
+    route: (p) => p.context().on('request', (r) => fetched.push(new URL(r.url()).pathname)),
+  });
+  await ready(page);
+  check(!fetched.some((f) => /large/.test(f)), `the page fetched the larger verifier before it was chosen: ${fetched.join(', ')}`);
+  // Held back a moment, so the progress bar can be seen.
+  await page.route('**/models/large.safetensors', async (route) => { await new Promise((ok) => setTimeout(ok, 1500)); return route.continue(); });
+  await page.selectOption('#verifier', 'prm_large');
+  await page.getByTestId('large-verifier-loading').waitFor({ timeout: 30_000 });
+  check(await page.getByTestId('run').isDisabled(), 'Run should wait for the larger verifier');
+  await page.screenshot({ path: join(shots, 'large-verifier-loading.png') });
+  await page.getByTestId('large-verifier-ready').waitFor({ timeout: 180_000 });
+  check(/verifier=prm_large/.test(page.url()), `the link should carry the verifier: ${page.url()}`);
+  const lanes = await runArena(page, 300_000);
+  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run should finish on the larger verifier: ${JSON.stringify(lanes)}`);
+  const bodies = fetched.filter((f) => f.endsWith('/models/large.safetensors'));
+  check(bodies.length === 1, `large.safetensors fetched ${bodies.length} times: ${fetched.join(', ')}`);
+  // Stop restarts the engine: the larger verifier is built again, from the files the page holds.
+  await page.locator('#budget').fill('3');
+  await page.getByTestId('run').click();
+  await page.getByTestId('stop').click();
+  await ready(page);
+  const again = await runArena(page, 300_000);
+  check(again.every((l) => /chosen/.test(l.verdict ?? '')), `the run after Stop should finish: ${JSON.stringify(again)}`);
+  await page.screenshot({ path: join(shots, 'large-verifier.png'), fullPage: true });
+  check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  await page.context().close();
+  // A link that names it loads it once the models are ready.
+  const linked = await open(cpuBrowser, '?level=1&index=2&budget=2&lanes=beam&verifier=prm_large');
+  await linked.getByTestId('large-verifier-ready').waitFor({ timeout: 180_000 });
+  await ready(linked);
+  const linkedLanes = await runArena(linked, 300_000);
+  check(linkedLanes.every((l) => /chosen/.test(l.verdict ?? '')), `a run from the link should finish: ${JSON.stringify(linkedLanes)}`);
+  await linked.context().close();
+});
+
+await test('a larger verifier that cannot be downloaded is named, and the other verifiers still run', async () => {
+  const page = await open(cpuBrowser, '?level=1&index=2&budget=1&lanes=best_of_n', {
+    route: (p) => p.route('**/models/large.safetensors', (route) => route.fulfill({ status: 404, body: 'not found' })),
+  });
+  await ready(page);
+  await page.selectOption('#verifier', 'prm_large');
+  const message = await page.getByTestId('large-verifier-error').textContent({ timeout: 30_000 });
+  console.log(`     ${message.slice(0, 160)}`);
+  check(/large\.safetensors/.test(message), `the message should name the file: ${message}`);
+  check(await page.getByTestId('run').isDisabled(), 'Run should be off while the chosen verifier is missing');
+  await page.selectOption('#verifier', 'prm');
+  const lanes = await runArena(page, 120_000);
+  check(lanes.every((l) => /chosen/.test(l.verdict ?? '')), `the run on the PRM should finish: ${JSON.stringify(lanes)}`);
+  check(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+  await page.context().close();
+});
+
 await test('a corrupted weight file gives a message that names it', async () => {
   const page = await open(gpuBrowser, '', {
     route: (p) => p.route('**/models/prm.safetensors', async (route) => {

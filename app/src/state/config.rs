@@ -4,7 +4,7 @@
 //! compiles both natively).
 
 pub use crate::settings::{BUDGETS, BackendPref, LANE_KEYS, Settings, SweepSize};
-use engine::search::{Verifier, bounds};
+use engine::search::bounds;
 use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
 
 /// Problems drawn in the page come from this seed (index = the problem's number).
@@ -178,10 +178,9 @@ impl Config {
                     Ok(n) if BUDGETS.contains(&n) => knobs.chains = n,
                     _ => bad("a power of two from 1 to 256"),
                 },
-                // The page does not ship the larger verifier yet (docs/web-app.md).
                 "verifier" => match v.parse() {
-                    Ok(verifier) if verifier != Verifier::PrmLarge => c.settings.verifier = verifier,
-                    _ => bad("prm or oracle"),
+                    Ok(verifier) => c.settings.verifier = verifier,
+                    _ => bad("prm, prm_large or oracle"),
                 },
                 "lanes" => {
                     let mut lanes = [false; LANE_KEYS.len()];

@@ -3,7 +3,7 @@
 
 use crate::protocol::{FromWorker, ToWorker};
 use crate::settings::BackendPref;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -23,6 +23,8 @@ struct Setup {
     manifest: Option<String>,
     /// File name → bytes (Uint8Array), already checked against the manifest.
     files: js_sys::Object,
+    /// Whether the worker builds the larger verifier too (once a visitor chose it).
+    large_verifier: Cell<bool>,
     handler: Handler,
 }
 
@@ -34,12 +36,33 @@ thread_local! {
 /// Starts the worker with these files; it answers with `Backend`, then `Ready` or `Failed`.
 pub fn start(backend: BackendPref, manifest: Option<String>, files: Vec<(String, Vec<u8>)>, handler: Handler) -> Result<(), String> {
     let object = js_sys::Object::new();
+    add_files(&object, files)?;
+    SETUP.with(|s| *s.borrow_mut() = Some(Rc::new(Setup { backend, manifest, files: object, large_verifier: Cell::new(false), handler })));
+    spawn()
+}
+
+fn add_files(object: &js_sys::Object, files: Vec<(String, Vec<u8>)>) -> Result<(), String> {
     for (name, bytes) in files {
         let array = js_sys::Uint8Array::from(bytes.as_slice());
-        js_sys::Reflect::set(&object, &JsValue::from_str(&name), &array).map_err(|e| format!("{e:?}"))?;
+        js_sys::Reflect::set(object, &JsValue::from_str(&name), &array).map_err(|e| format!("{e:?}"))?;
     }
-    SETUP.with(|s| *s.borrow_mut() = Some(Rc::new(Setup { backend, manifest, files: object, handler })));
+    Ok(())
+}
+
+/// Restarts the worker with the larger verifier's `files` beside the others; from now on every
+/// restart builds it too. It answers with `LargeVerifier`, then `Ready`.
+pub fn add_large_verifier(files: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    let Some(setup) = SETUP.with(|s| s.borrow().clone()) else { return Err("the engine was never started".into()) };
+    add_files(&setup.files, files)?;
+    setup.large_verifier.set(true);
     spawn()
+}
+
+/// The worker could not build the larger verifier: later restarts do not try again.
+pub fn drop_large_verifier() {
+    if let Some(setup) = SETUP.with(|s| s.borrow().clone()) {
+        setup.large_verifier.set(false);
+    }
 }
 
 /// Ends the worker (whatever it was doing) and starts a fresh one with the same models.
@@ -89,7 +112,7 @@ fn spawn() -> Result<(), String> {
             match serde_json::from_str::<FromWorker>(&text) {
                 // The worker listens now: send it the backend to start and the model files.
                 Ok(FromWorker::Hello) => {
-                    if let Err(e) = send(&worker, &ToWorker::Init { backend: setup.backend, manifest: setup.manifest.clone() }, Some(&setup.files)) {
+                    if let Err(e) = send(&worker, &ToWorker::Init { backend: setup.backend, manifest: setup.manifest.clone(), large_verifier: setup.large_verifier.get() }, Some(&setup.files)) {
                         (setup.handler)(Err(e));
                     }
                 }

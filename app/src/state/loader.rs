@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response};
 
 const CACHE_NAME: &str = "ponder-models-v1";
-/// The roles the page runs.
+/// The roles the page runs from the start (the larger verifier loads when chosen).
 pub const ROLES: [Role; 3] = [Role::Generator, Role::Prm, Role::Revision];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -149,13 +149,37 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<Loaded, LoadErro
     };
     let text = String::from_utf8(text).map_err(|_| LoadError::File { file: MANIFEST_FILE.into(), detail: "not UTF-8 text".into() })?;
     let manifest = Manifest::parse(MANIFEST_FILE, &text).map_err(|e| LoadError::File { file: MANIFEST_FILE.into(), detail: e.to_string() })?;
+    let (files, not_cached) = fetch_roles(&cache, &manifest, &ROLES, progress).await?;
+    Ok(Loaded { manifest, files, not_cached })
+}
+
+/// The roles the larger verifier needs: the model whose body it reads (when it has one), then
+/// its own head.
+pub fn large_verifier_roles(manifest: &Manifest) -> Result<Vec<Role>, LoadError> {
+    let entry = manifest.entry(Role::PrmLarge).map_err(|e| LoadError::File { file: MANIFEST_FILE.into(), detail: e.to_string() })?;
+    Ok(entry.body.into_iter().chain([Role::PrmLarge]).collect())
+}
+
+/// Fetches the larger verifier's files (its body's weights and its head), only when a visitor
+/// chooses it: the same checks, cache and retries as the page's first download.
+pub async fn load_large_verifier(manifest: &Manifest, progress: &mut dyn FnMut(Progress)) -> Result<(Vec<(Role, Vec<u8>)>, Option<String>), LoadError> {
+    let roles = large_verifier_roles(manifest)?;
+    fetch_roles(&open_cache().await, manifest, &roles, progress).await
+}
+
+/// The bytes of each role's file (from the cache when it holds them, else downloaded), each
+/// checked by sha256, and why they could not be cached, if they could not.
+async fn fetch_roles(cache: &Option<Cache>, manifest: &Manifest, roles: &[Role], progress: &mut dyn FnMut(Progress)) -> Result<(Vec<(Role, Vec<u8>)>, Option<String>), LoadError> {
     let mut entries = Vec::new();
-    for role in ROLES {
+    for &role in roles {
         let entry = manifest.entry(role).map_err(|e| LoadError::File { file: MANIFEST_FILE.into(), detail: e.to_string() })?;
         entries.push((role, entry.clone()));
     }
     // A file serving two roles (the generator is its own revision model) is fetched once.
     let total: u64 = entries.iter().map(|(_, e)| (e.file.as_str(), e.bytes.unwrap_or(0))).collect::<std::collections::BTreeMap<_, _>>().values().sum();
+    if let Some((_, first)) = entries.first() {
+        progress(Progress { file: first.file.clone(), done: 0, total, from_cache: false });
+    }
     let mut done = 0u64;
     let mut files: Vec<(Role, Vec<u8>)> = Vec::new();
     let mut not_cached = None;
@@ -167,7 +191,7 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<Loaded, LoadErro
         }
         // The key carries the hash, so new weights never meet stale cached ones.
         let key = format!("{MODELS_DIR}{}?sha256={}", entry.file, entry.sha256);
-        if let Some(bytes) = cached(&cache, &key).await {
+        if let Some(bytes) = cached(cache, &key).await {
             if weights::verify_sha256(&entry, &bytes).is_ok() {
                 done += bytes.len() as u64;
                 progress(Progress { file: entry.file.clone(), done, total, from_cache: true });
@@ -175,7 +199,7 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<Loaded, LoadErro
                 files.push((role, bytes));
                 continue;
             }
-            forget(&cache, &key).await;
+            forget(cache, &key).await;
         }
         let base = done;
         let file = entry.file.clone();
@@ -184,12 +208,12 @@ pub async fn load(progress: &mut dyn FnMut(Progress)) -> Result<Loaded, LoadErro
         })
         .await?;
         weights::verify_sha256(&entry, &bytes).map_err(|e| LoadError::File { file: entry.file.clone(), detail: e.to_string() })?;
-        if let Err(why) = store(&cache, &key, &bytes).await {
+        if let Err(why) = store(cache, &key, &bytes).await {
             not_cached.get_or_insert(why);
         }
         done = base + bytes.len() as u64;
         fetched.insert(entry.file.clone(), bytes.clone());
         files.push((role, bytes));
     }
-    Ok(Loaded { manifest, files, not_cached })
+    Ok((files, not_cached))
 }

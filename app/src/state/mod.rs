@@ -14,6 +14,8 @@ pub mod sweep;
 use crate::protocol::{FromWorker, MODELS_DIR, PlanRow};
 use crate::settings::BackendPref;
 use config::Config;
+use engine::model::weights::Manifest;
+use engine::search::Verifier;
 use leptos::prelude::*;
 use std::rc::Rc;
 
@@ -26,6 +28,17 @@ pub enum Status {
     /// The engine worker is being started afresh (after Stop, a failed run or a crash).
     Restarting(String),
     /// The weights could not be loaded; the page still validates and draws problems.
+    Failed(String),
+}
+
+/// The larger verifier: its files are fetched only once a visitor chooses it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LargeVerifier {
+    NotLoaded,
+    Loading(loader::Progress),
+    /// Its files are here; the engine restarts to build it.
+    Building,
+    Ready,
     Failed(String),
 }
 
@@ -69,6 +82,9 @@ pub struct Page {
     pub backend: RwSignal<Option<BackendStatus>>,
     /// Why the weights could not be kept for the next visit, when they could not.
     pub cache_note: RwSignal<Option<String>>,
+    pub large_verifier: RwSignal<LargeVerifier>,
+    /// The manifest the page loaded (none: random weights).
+    manifest: StoredValue<Option<Manifest>>,
     pub arena: arena::ArenaRun,
     pub sweep: sweep::SweepRun,
     pub bench: bench::BenchRun,
@@ -89,6 +105,8 @@ impl Page {
             status,
             backend: RwSignal::new(None),
             cache_note: RwSignal::new(None),
+            large_verifier: RwSignal::new(LargeVerifier::NotLoaded),
+            manifest: StoredValue::new(None),
             arena: arena::ArenaRun::new(status),
             sweep: sweep::SweepRun::new(status),
             bench: bench::BenchRun::new(),
@@ -102,7 +120,51 @@ impl Page {
                 page.end_jobs(&why);
             }
         });
+        // Choosing the larger verifier loads it, once the engine runs; choosing it again after
+        // a failure tries again.
+        Effect::new(move |_| {
+            let chosen = config.with(|c| c.settings.verifier == Verifier::PrmLarge);
+            let engine_ready = matches!(status.get(), Status::Ready { .. });
+            match page.large_verifier.get_untracked() {
+                LargeVerifier::NotLoaded if chosen && engine_ready => page.load_large_verifier(),
+                LargeVerifier::Failed(_) if !chosen => page.large_verifier.set(LargeVerifier::NotLoaded),
+                _ => {}
+            }
+        });
         page
+    }
+
+    /// Whether a run can start now: the engine is ready, with the chosen verifier.
+    pub fn can_run(&self) -> bool {
+        matches!(self.status.get(), Status::Ready { .. })
+            && (self.config.with(|c| c.settings.verifier != Verifier::PrmLarge) || self.large_verifier.get() == LargeVerifier::Ready)
+    }
+
+    /// Fetches the larger verifier's files (with their own progress), then restarts the engine
+    /// with them beside the others.
+    fn load_large_verifier(self) {
+        let large = self.large_verifier;
+        large.set(LargeVerifier::Loading(loader::Progress::default()));
+        leptos::task::spawn_local(async move {
+            let files = match self.manifest.get_value() {
+                Some(manifest) => match loader::load_large_verifier(&manifest, &mut |p| large.set(LargeVerifier::Loading(p))).await {
+                    Ok((files, not_cached)) => {
+                        if not_cached.is_some() {
+                            self.cache_note.set(not_cached);
+                        }
+                        files.into_iter().filter_map(|(role, bytes)| Some((manifest.entry(role).ok()?.file.clone(), bytes))).collect()
+                    }
+                    Err(e) => return large.set(LargeVerifier::Failed(e.to_string())),
+                },
+                // Random models: the engine builds a random larger verifier of the same shape.
+                None => Vec::new(),
+            };
+            large.set(LargeVerifier::Building);
+            self.status.set(Status::Restarting("building the larger verifier".into()));
+            if let Err(e) = host::add_large_verifier(files) {
+                self.status.set(Status::Failed(e));
+            }
+        });
     }
 
     /// Ends every job in flight with `why` (the engine they ran in is gone).
@@ -140,6 +202,11 @@ impl Page {
                     b.measuring = false;
                 }
             }),
+            FromWorker::LargeVerifier { error: None } => self.large_verifier.set(LargeVerifier::Ready),
+            FromWorker::LargeVerifier { error: Some(e) } => {
+                host::drop_large_verifier();
+                self.large_verifier.set(LargeVerifier::Failed(e));
+            }
             FromWorker::Ready { weights } => {
                 self.ever_ready.set_value(true);
                 self.status.set(Status::Ready { weights });
@@ -169,6 +236,7 @@ impl Page {
         let (manifest, files) = match loader::load(&mut |p| status.set(Status::Loading(p))).await {
             Ok(loader::Loaded { manifest, files, not_cached }) => {
                 self.cache_note.set(not_cached);
+                self.manifest.set_value(Some(manifest.clone()));
                 let files: Vec<(String, Vec<u8>)> =
                     files.into_iter().filter_map(|(role, bytes)| Some((manifest.entry(role).ok()?.file.clone(), bytes))).collect();
                 match serde_json::to_string(&manifest) {

@@ -28,7 +28,7 @@ pub fn App() -> impl IntoView {
         <main>
             {move || match page.config.with(|c| c.view) {
                 View::Arena => view! { <Arena page=page /> }.into_any(),
-                View::Sweep => view! { <Sweep config=page.config status=page.status sweep=page.sweep /> }.into_any(),
+                View::Sweep => view! { <Sweep config=page.config ready=Signal::derive(move || page.can_run()) sweep=page.sweep /> }.into_any(),
                 View::Bench => view! { <Bench config=page.config status=page.status bench=page.bench /> }.into_any(),
                 View::Study => view! { <Study status=page.status study=page.study /> }.into_any(),
             }}

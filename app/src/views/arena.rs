@@ -15,7 +15,7 @@ pub fn Arena(page: Page) -> impl IntoView {
     let typed = RwSignal::new(config.with_untracked(|c| c.problem.clone().unwrap_or_else(|| c.problem_to_solve().map(|p| p.expression()).unwrap_or_default())));
     let true_answer = Signal::derive(move || ArithmeticChain.parse(&typed.get()).map(|p| ArithmeticChain.true_answer(&p)).unwrap_or_default());
     view! {
-        <Controls config=config arena=page.arena status=page.status typed=typed />
+        <Controls config=config arena=page.arena ready=Signal::derive(move || page.can_run()) large_verifier=page.large_verifier typed=typed />
         <section class="arena" aria-label="strategies side by side">
             {LANES.into_iter().zip(page.arena.lanes).enumerate().map(|(i, (strategy, state))| view! {
                 <Show when=move || config.with(|c| c.lanes[i])><Lane strategy=strategy state=state true_answer=true_answer /></Show>

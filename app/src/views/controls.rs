@@ -2,7 +2,7 @@
 //! every strategy's knobs, the lanes to run, and Run and Stop.
 
 use crate::settings::{BUDGETS, LANES};
-use crate::state::Status;
+use crate::state::LargeVerifier;
 use crate::state::arena::ArenaRun;
 use crate::state::config::Config;
 use crate::views::lane::lane_text;
@@ -12,9 +12,8 @@ use engine::task::{ArithmeticChain, Task};
 use leptos::prelude::*;
 
 #[component]
-pub fn Controls(config: RwSignal<Config>, arena: ArenaRun, status: RwSignal<Status>, typed: RwSignal<String>) -> impl IntoView {
-    let ready = move || matches!(status.get(), Status::Ready { .. });
-    let can_run = move || ready() && ArithmeticChain.parse(&typed.get()).is_ok() && !arena.busy();
+pub fn Controls(config: RwSignal<Config>, arena: ArenaRun, ready: Signal<bool>, large_verifier: RwSignal<LargeVerifier>, typed: RwSignal<String>) -> impl IntoView {
+    let can_run = move || ready.get() && ArithmeticChain.parse(&typed.get()).is_ok() && !arena.busy();
     let run = move || {
         if let Ok(problem) = ArithmeticChain.parse(&typed.get_untracked()) {
             config.with_untracked(|c| arena.run(problem, &c.settings, c.lanes));
@@ -50,8 +49,9 @@ pub fn Controls(config: RwSignal<Config>, arena: ArenaRun, status: RwSignal<Stat
             <ChainsField config=config />
             <div class="field">
                 <label for="verifier">"Verifier"</label>
-                {choice(config, "verifier", &[(Verifier::Prm, "trained PRM"), (Verifier::Oracle, "exact checker (perfect)")], |c| c.settings.verifier, |c, v| c.settings.verifier = v)}
-                <Help text="Swap the learned verifier for a perfect one to see what better judgement would buy." />
+                {choice(config, "verifier", &[(Verifier::Prm, "trained PRM"), (Verifier::PrmLarge, "larger PRM (12 MB more)"), (Verifier::Oracle, "exact checker (perfect)")], |c| c.settings.verifier, |c, v| c.settings.verifier = v)}
+                <LargeVerifierStatus config=config large_verifier=large_verifier />
+                <Help text="The trained PRM is the generator's size; the larger one reads steps with a 15× model and loads when chosen. The exact checker shows what perfect judgement would buy." />
             </div>
             <LaneChecks config=config />
             <div class="actions">
@@ -59,6 +59,34 @@ pub fn Controls(config: RwSignal<Config>, arena: ArenaRun, status: RwSignal<Stat
                 <button data-testid="stop" disabled=move || !arena.busy() on:click=move |_| arena.stop()>"Stop"</button>
             </div>
         </section>
+    }
+}
+
+/// The larger verifier's download (its own progress bar), build, or why it failed; shown
+/// while it is chosen.
+#[component]
+fn LargeVerifierStatus(config: RwSignal<Config>, large_verifier: RwSignal<LargeVerifier>) -> impl IntoView {
+    move || {
+        if config.with(|c| c.settings.verifier != Verifier::PrmLarge) {
+            return None;
+        }
+        Some(match large_verifier.get() {
+            // The engine is not running yet: the download starts once it is.
+            LargeVerifier::NotLoaded => view! { <p class="inline">"the larger verifier loads once the models are ready"</p> }.into_any(),
+            LargeVerifier::Loading(p) => {
+                let pct = if p.total > 0 { (p.done as f64 / p.total as f64 * 100.0).min(100.0) } else { 0.0 };
+                view! {
+                    <div class="inline" data-testid="large-verifier-loading">
+                        <label for="large-verifier-progress">{format!("loading the larger verifier: {} ({} of {} kB, {pct:.0}%){}", p.file, p.done / 1024, p.total / 1024, if p.from_cache { ", from the cache" } else { "" })}</label>
+                        <progress id="large-verifier-progress" max="100" value=pct></progress>
+                    </div>
+                }
+                .into_any()
+            }
+            LargeVerifier::Building => view! { <p class="inline" data-testid="large-verifier-building">"building the larger verifier in the engine…"</p> }.into_any(),
+            LargeVerifier::Ready => view! { <p class="inline ok" data-testid="large-verifier-ready">"larger verifier ready"</p> }.into_any(),
+            LargeVerifier::Failed(e) => view! { <p class="inline error" role="alert" data-testid="large-verifier-error">{format!("The larger verifier could not be loaded: {e}. Choose another verifier to run.")}</p> }.into_any(),
+        })
     }
 }
 

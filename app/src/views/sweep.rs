@@ -3,7 +3,6 @@
 //! the study's figures, computed in the page.
 
 use crate::settings::{BUDGETS, SWEEP_SERIES, SweepSize};
-use crate::state::Status;
 use crate::state::config::Config;
 use crate::state::sweep::{SweepRun, SweepState};
 use leptos::prelude::*;
@@ -75,9 +74,9 @@ fn chart(level: u8, state: &SweepState, sweep: SweepSize) -> impl IntoView + use
 }
 
 #[component]
-pub fn Sweep(config: RwSignal<Config>, status: RwSignal<Status>, sweep: SweepRun) -> impl IntoView {
+pub fn Sweep(config: RwSignal<Config>, ready: Signal<bool>, sweep: SweepRun) -> impl IntoView {
     let state = sweep.job.state;
-    let ready = move || matches!(status.get(), Status::Ready { .. });
+    let ready = move || ready.get();
     let start = move |_| config.with_untracked(|c| sweep.start(c.settings.clone(), c.sweep));
     let stop = move |_| sweep.stop();
     view! {

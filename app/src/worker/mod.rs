@@ -52,7 +52,7 @@ pub fn run() {
 fn dispatch(msg: ToWorker, files: Option<JsValue>) {
     use wasm_bindgen_futures::spawn_local;
     match msg {
-        ToWorker::Init { backend, manifest } => spawn_local(models::init(backend, manifest, files)),
+        ToWorker::Init { backend, manifest, large_verifier } => spawn_local(models::init(backend, manifest, files, large_verifier)),
         ToWorker::Run { generation, settings, lanes, problem } => runs::arena(generation, &settings, &lanes, problem),
         ToWorker::Sweep { generation, settings, sweep } => spawn_local(runs::sweep(generation, settings, sweep)),
         ToWorker::Bench { generation, settings } => spawn_local(runs::bench(generation, settings)),

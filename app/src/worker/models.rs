@@ -5,6 +5,7 @@ use super::post;
 use crate::protocol::{FromWorker, MODELS_DIR, PlanRow, cpu_for};
 use crate::settings::BackendPref;
 use engine::model::weights::{MANIFEST_FILE, Manifest, WeightsError};
+use engine::Device;
 use engine::models::Models;
 use engine::task::{ArithmeticChain, Level, Task};
 use std::cell::RefCell;
@@ -31,26 +32,27 @@ fn file_bytes(files: &Option<JsValue>, name: &str) -> Result<Vec<u8>, WeightsErr
 }
 
 /// Starts the backend asked for and builds the models on it: from `manifest` and `files`, or
-/// random ones without a manifest. Says which backend started, then `Ready` or `Failed`.
-pub async fn init(backend: BackendPref, manifest: Option<String>, files: Option<JsValue>) {
+/// random ones without a manifest, and the larger verifier when asked. Says which backend
+/// started, then (when asked) whether the larger verifier loaded, then `Ready` or `Failed`.
+pub async fn init(backend: BackendPref, manifest: Option<String>, files: Option<JsValue>, large_verifier: bool) {
     let started = super::backend::start(backend).await;
     post(&FromWorker::Backend { kind: started.info.kind.clone(), adapter: started.info.adapter.clone(), fallback: started.fallback.clone() });
-    let device = started.device;
-    let models = match &manifest {
-        Some(text) => Manifest::parse(MANIFEST_FILE, text)
-            .and_then(|m| Models::from_manifest(m, |file| file_bytes(&files, file), &device))
-            .map(|m| (m, "trained weights, sha256 verified".to_string()))
-            .map_err(|e| format!("{MODELS_DIR}{e}")),
-        None => Models::random(&device, 0)
-            .map(|m| (m, "randomly initialised weights: no trained models are shipped with this build".to_string()))
-            .map_err(|e| e.to_string()),
+    let weights = match &manifest {
+        Some(_) => "trained weights, sha256 verified",
+        None => "randomly initialised weights: no trained models are shipped with this build",
     };
-    match models {
-        Ok((m, weights)) => {
+    match build(&manifest, &files, &started.device) {
+        Ok(mut m) => {
+            // The models without it still run everything else.
+            let large = large_verifier && {
+                let error = add_large_verifier(&mut m, &files).err();
+                post(&FromWorker::LargeVerifier { error: error.clone() });
+                error.is_none()
+            };
             let m = Rc::new(m);
             if started.with_cpu {
                 post(&FromWorker::MeasuringBackends);
-                match plan(&m, &manifest, &files).await {
+                match plan(&m, &manifest, &files, large).await {
                     Ok((cpu, rows)) => {
                         post(&FromWorker::BackendPlan { rows: rows.clone() });
                         CPU_MODELS.with(|slot| *slot.borrow_mut() = Some((Rc::new(cpu), rows)));
@@ -60,21 +62,34 @@ pub async fn init(backend: BackendPref, manifest: Option<String>, files: Option<
                 }
             }
             MODELS.with(|slot| *slot.borrow_mut() = Some(m));
-            post(&FromWorker::Ready { weights });
+            post(&FromWorker::Ready { weights: weights.to_string() });
         }
         Err(message) => post(&FromWorker::Failed { message }),
     }
 }
 
-/// The models on the CPU as well, and both backends' decode throughput per batch size.
-async fn plan(gpu: &Models, manifest: &Option<String>, files: &Option<JsValue>) -> Result<(Models, Vec<PlanRow>), String> {
-    let (device, _) = engine::backend::cpu();
-    let cpu = match manifest {
+/// The models on `device`: from the manifest and the files sent, or random ones without one.
+fn build(manifest: &Option<String>, files: &Option<JsValue>, device: &Device) -> Result<Models, String> {
+    match manifest {
         Some(text) => Manifest::parse(MANIFEST_FILE, text)
-            .and_then(|m| Models::from_manifest(m, |file| file_bytes(files, file), &device))
-            .map_err(|e| e.to_string())?,
-        None => Models::random(&device, 0).map_err(|e| e.to_string())?,
-    };
+            .and_then(|m| Models::from_manifest(m, |file| file_bytes(files, file), device))
+            .map_err(|e| format!("{MODELS_DIR}{e}")),
+        None => Models::random(device, 0).map_err(|e| e.to_string()),
+    }
+}
+
+fn add_large_verifier(models: &mut Models, files: &Option<JsValue>) -> Result<(), String> {
+    models.load_large_verifier(|file| file_bytes(files, file)).map_err(|e| format!("{MODELS_DIR}{e}"))
+}
+
+/// The models on the CPU as well (with the larger verifier when `large`), and both backends'
+/// decode throughput per batch size.
+async fn plan(gpu: &Models, manifest: &Option<String>, files: &Option<JsValue>, large: bool) -> Result<(Models, Vec<PlanRow>), String> {
+    let (device, _) = engine::backend::cpu();
+    let mut cpu = build(manifest, files, &device)?;
+    if large {
+        add_large_verifier(&mut cpu, files)?;
+    }
     let problem = ArithmeticChain.generate(Level::new(3).map_err(|e| e.to_string())?, 0, 0);
     let prompt = ArithmeticChain.prompt_tokens(&problem);
     let now = || crate::util::now_ms() / 1000.0;
