@@ -54,6 +54,13 @@ fn smoke_training_of_every_model_then_eval() {
         assert!(v["revision"][key].is_number(), "missing revision.{key}: {v}");
     }
     assert!(v["prm"]["auroc_hard_labels"].is_number());
+    // Beam search against weighted best-of-N at the same N, with each learned verifier.
+    for beam in [&v["beam"], &v["prm_large"]["beam"]] {
+        for key in ["beam", "weighted_best_of_n"] {
+            assert!(beam[key].is_number(), "missing beam.{key}: {v}");
+        }
+        assert_eq!(beam["n"], 2, "{v}");
+    }
     // Within-problem AUROC needs a problem with right and wrong samples: null otherwise.
     for key in ["auroc_within_problem", "auroc_within_problem_hard_labels"] {
         assert!(v["prm"][key].is_number() || v["prm"][key].is_null(), "missing prm.{key}: {v}");

@@ -106,6 +106,7 @@ fn record_metrics(manifest: &mut Manifest, value: &serde_json::Value) {
             let mut metrics = serde_json::json!({ role.name(): section, "size": value["size"] });
             if role == Role::Prm {
                 metrics["selection"] = value["selection"].clone();
+                metrics["beam"] = value["beam"].clone();
             }
             if role == Role::Generator {
                 metrics["typed"] = value["typed"].clone();
@@ -160,6 +161,27 @@ fn print_table(r: &engine::eval::EvalReport) {
             l.selection.majority_16 * 100.0,
             l.selection.weighted_16 * 100.0
         );
+    }
+    let beam = |who: &str, b: &engine::eval::BeamEval| {
+        println!(
+            "beam search with {who} (M={}) at N={}, levels {} ({} problems): {:.1}%, weighted best-of-{} {:.1}%{}",
+            b.width,
+            b.n,
+            b.levels,
+            b.problems,
+            b.beam * 100.0,
+            b.n,
+            b.weighted_best_of_n * 100.0,
+            b.difference
+                .map(|d| format!(" (difference {:+.1} points, 95% interval {:+.1} to {:+.1})", d.value * 100.0, d.interval.low * 100.0, d.interval.high * 100.0))
+                .unwrap_or_default()
+        )
+    };
+    if let Some(b) = &r.beam {
+        beam("the PRM", b);
+    }
+    if let Some(b) = r.prm_large.as_ref().and_then(|l| l.beam.as_ref()) {
+        beam("the larger verifier", b);
     }
     if let Some(v) = &r.revision {
         println!(

@@ -9,17 +9,21 @@ pub mod typed;
 pub use auroc::{auroc, within_problem_auroc};
 pub use generate::{GENERATION_BATCH, generate_all};
 
-use crate::infer::{CancelToken, InferError, PrmScorer, Row, RowStart, ScoreItem, Scorer};
+use crate::infer::{CancelToken, DecodeLimits, Decoder, InferError, PrmScorer, Row, RowStart, ScoreItem, Scorer};
 use crate::model::{LanguageModel, ModelConfig, RewardModel};
 use crate::search::revisions::Revisions;
-use crate::search::{Candidate, Selection, select};
+use crate::search::beam::BeamSearch;
+use crate::search::bounds::{DEFAULT_ROUNDS, DEFAULT_WIDTH};
+use crate::search::{Candidate, Common, NoEvents, Run, SearchError, Selection, select};
 use crate::task::arithmetic::derive_seed;
 use crate::search::SAMPLING_TEMPERATURE;
+use crate::study::interval::{Estimate, difference};
 use crate::task::heldout::{HELDOUT_PER_LEVEL, heldout_by_level};
 use crate::task::{ArithmeticChain, ChainProblem, Level, StepGrade, Task, Token, Tokenizer};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 /// How many problems and samples an evaluation draws.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -140,6 +144,24 @@ pub struct LargeVerifierEval {
     pub auroc: f64,
     pub auroc_within_problem: Option<f64>,
     pub selection: SelectionEval,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beam: Option<BeamEval>,
+}
+
+/// Beam search against weighted best-of-N at the same N, guided by the same verifier.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BeamEval {
+    pub levels: String,
+    pub problems: usize,
+    /// The budget N (beams, and samples of best-of-N) and the beam width M.
+    pub n: usize,
+    pub width: usize,
+    /// Accuracy of beam search, and of weighted best-of-N over the same problems.
+    pub beam: f64,
+    pub weighted_best_of_n: f64,
+    /// Beam minus weighted best-of-N, with its 95% interval (a paired bootstrap over problems,
+    /// as the study's intervals).
+    pub difference: Option<Estimate>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -157,6 +179,9 @@ pub struct EvalReport {
     pub typed: Option<TypedEval>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prm_large: Option<LargeVerifierEval>,
+    /// Beam search guided by the same-size PRM (the larger verifier's is in `prm_large`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beam: Option<BeamEval>,
     pub size: EvalSize,
     pub seconds: f64,
     /// A few sampled solutions per level, as the generator wrote them (problem, text, correct).
@@ -265,14 +290,17 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
         });
 
         report.selection = Some(selection_on_hard_levels(&problems, &graded, &scores));
+        report.beam = Some(beam_against_weighted("prm: beam search", models.generator, (p_model, p_config), &problems, &graded, &scores, size, device, progress, cancel).await?);
     }
     if let Some((l_model, l_config)) = models.prm_large {
         progress.phase("larger verifier: scoring", graded.len() as u64);
         let scores = score_all(l_model, l_config, &graded, device, progress).await?;
+        let beam = beam_against_weighted("larger verifier: beam search", models.generator, (l_model, l_config), &problems, &graded, &scores, size, device, progress, cancel).await?;
         report.prm_large = Some(LargeVerifierEval {
             auroc: step_auroc(&problems, &graded, &scores).0,
             auroc_within_problem: final_score_auroc(&graded, &scores),
             selection: selection_on_hard_levels(&problems, &graded, &scores),
+            beam: Some(beam),
         });
     }
 
@@ -286,26 +314,19 @@ pub async fn evaluate(models: &EvalModels<'_>, size: &EvalSize, device: &Device,
 
 /// Best-of-N selection on levels 3–5 over the graded samples, by a verifier's `scores`.
 fn selection_on_hard_levels(problems: &[(Level, ChainProblem)], graded: &[Graded], scores: &[Vec<f32>]) -> SelectionEval {
+    selection_on(problems, graded, scores, 3..=5)
+}
+
+/// Best-of-N selection on the problems of `levels` over the graded samples, by `scores`.
+fn selection_on(problems: &[(Level, ChainProblem)], graded: &[Graded], scores: &[Vec<f32>], levels: RangeInclusive<u8>) -> SelectionEval {
     let task = ArithmeticChain;
     let mut n = 0usize;
     let (mut pass, mut majority, mut weighted) = (0.0, 0usize, 0usize);
     for (i, (level, p)) in problems.iter().enumerate() {
-        if !(3..=5).contains(&level.get()) {
+        if !levels.contains(&level.get()) {
             continue;
         }
-        let candidates: Vec<Candidate> = graded
-            .iter()
-            .zip(scores)
-            .filter(|(g, _)| g.problem == i)
-            .map(|(g, s)| Candidate {
-                sample: 0,
-                text: String::new(),
-                answer: task.answer_of(&task.text_of(g.row.generated())),
-                step_scores: Vec::new(),
-                score: final_score(s),
-                correct: g.correct,
-            })
-            .collect();
+        let candidates = candidates_of(i, graded, scores);
         let truth = task.true_answer(p);
         pass += fraction(candidates.iter().map(|c| c.correct));
         majority += (select(&candidates, Selection::Majority).0.as_deref() == Some(truth.as_str())) as usize;
@@ -313,7 +334,77 @@ fn selection_on_hard_levels(problems: &[(Level, ChainProblem)], graded: &[Graded
         n += 1;
     }
     let n = n.max(1) as f64;
-    SelectionEval { pass_at_1: pass / n, majority_16: majority as f64 / n, weighted_16: weighted as f64 / n, levels: "3-5".into() }
+    SelectionEval { pass_at_1: pass / n, majority_16: majority as f64 / n, weighted_16: weighted as f64 / n, levels: format!("{}-{}", levels.start(), levels.end()) }
+}
+
+/// The graded samples of problem `i` as candidates for selection, scored by their final step.
+fn candidates_of(i: usize, graded: &[Graded], scores: &[Vec<f32>]) -> Vec<Candidate> {
+    let task = ArithmeticChain;
+    graded
+        .iter()
+        .zip(scores)
+        .filter(|(g, _)| g.problem == i)
+        .map(|(g, s)| Candidate {
+            sample: 0,
+            text: String::new(),
+            answer: task.answer_of(&task.text_of(g.row.generated())),
+            step_scores: Vec::new(),
+            score: final_score(s),
+            correct: g.correct,
+        })
+        .collect()
+}
+
+/// Levels the beam comparison runs on: where search has room over voting.
+const BEAM_LEVELS: RangeInclusive<u8> = 4..=5;
+
+/// Beam search (width M = 4) at N = the samples per problem on levels 4–5, guided by one
+/// verifier, against weighted best-of-N by the same verifier over the same problems' samples.
+#[allow(clippy::too_many_arguments)]
+async fn beam_against_weighted(
+    label: &str,
+    generator: (&LanguageModel, &ModelConfig),
+    verifier: (&RewardModel, &ModelConfig),
+    problems: &[(Level, ChainProblem)],
+    graded: &[Graded],
+    scores: &[Vec<f32>],
+    size: &EvalSize,
+    device: &Device,
+    progress: &mut dyn EvalProgress,
+    cancel: &CancelToken,
+) -> Result<BeamEval, InferError> {
+    let task = ArithmeticChain;
+    let tokenizer = task.tokenizer();
+    let n = size.samples_per_problem;
+    let beam = BeamSearch { n, width: DEFAULT_WIDTH.min(n), max_rounds: DEFAULT_ROUNDS };
+    let chosen: Vec<usize> = problems.iter().enumerate().filter(|(_, (l, _))| BEAM_LEVELS.contains(&l.get())).map(|(i, _)| i).collect();
+    progress.phase(label, chosen.len() as u64);
+    let (mut beam_right, mut weighted_right) = (Vec::new(), Vec::new());
+    for (k, &i) in chosen.iter().enumerate() {
+        let common = Common { seed: derive_seed(&[size.seed, 0xBEA, i as u64]), selection: Selection::Weighted, ..Common::default() };
+        let mut sink = NoEvents;
+        let mut run = Run::new(&task, &problems[i].1, common, &mut sink, cancel.clone());
+        let mut decoder = Decoder::new(generator.0, generator.1, &tokenizer, device, DecodeLimits::default(), cancel.clone());
+        let mut scorer = PrmScorer::new(verifier.0, verifier.1, &tokenizer, device);
+        let result = beam.run(&mut run, &mut decoder, &mut scorer).await.map_err(|e| match e {
+            SearchError::Infer(e) => e,
+            SearchError::Config(c) => InferError::Invalid(c),
+        })?;
+        beam_right.push(result.correct as u8 as f64);
+        let truth = task.true_answer(&problems[i].1);
+        weighted_right.push((select(&candidates_of(i, graded, scores), Selection::Weighted).0.as_deref() == Some(truth.as_str())) as u8 as f64);
+        progress.done(k as u64 + 1);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    Ok(BeamEval {
+        levels: format!("{}-{}", BEAM_LEVELS.start(), BEAM_LEVELS.end()),
+        problems: chosen.len(),
+        n,
+        width: beam.width,
+        beam: mean(&beam_right),
+        weighted_best_of_n: mean(&weighted_right),
+        difference: difference(&beam_right, &weighted_right),
+    })
 }
 
 fn web_time_now() -> f64 {
