@@ -7,4 +7,4 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ponder-target}"
 export PONDER_PROPTEST_CASES="${1:-100000}"
 echo "property tests with $PONDER_PROPTEST_CASES cases each"
 cargo test -p ponder-engine --lib task::arithmetic -- --nocapture
-cargo test -p ponder-cli --test url_state -- --nocapture
+cargo test -p ponder-arena --test url_state -- --nocapture

@@ -6,11 +6,13 @@
 //! - [`state`]: what the page knows (its link, the engine's status, the weights being
 //!   loaded, the jobs it runs in the worker), and [`views`], which draw it;
 //! - [`worker`]: the engine (the models, built once, and every run);
-//! - [`protocol`] and [`settings`]: the typed messages between the two, and the settings they
-//!   carry.
+//! - [`protocol`]: the typed messages between the two, carrying the arena crate's settings.
+//!
+//! What turns the engine's events into lanes, and the link syntax, are the `arena` crate's,
+//! shared with the desktop app.
 
 mod protocol;
-mod settings;
+use arena::settings;
 mod state;
 mod util;
 mod views;

@@ -2,7 +2,8 @@
 //! the page never waits on a decode step: Stop ends the worker at once and starts a fresh one.
 
 use crate::settings::{BackendPref, Settings, SweepSize};
-use engine::search::{Event, StrategyName};
+pub use arena::lane::LaneUpdate;
+use engine::search::StrategyName;
 use engine::task::ChainProblem;
 use serde::{Deserialize, Serialize};
 
@@ -91,15 +92,4 @@ pub struct BenchRow {
     pub tokens_per_second: Option<f64>,
     pub readbacks_per_step: Option<f64>,
     pub seconds: Option<f64>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum LaneUpdate {
-    /// The lane's knobs are invalid: it does not run.
-    Invalid(String),
-    Started,
-    Events(Vec<Event>),
-    /// `failed`: the run ended with an error other than being stopped; the page restarts the
-    /// worker so the next run starts afresh (a lost GPU device, for one).
-    Finished { seconds: f64, error: Option<String>, failed: bool },
 }

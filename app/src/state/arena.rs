@@ -5,6 +5,7 @@ use crate::protocol::{LaneUpdate, ToWorker};
 use crate::settings::{LANES, Settings};
 use crate::state::job::Job;
 use crate::state::lane::LaneState;
+use arena::run::{Pending, plan};
 use crate::state::{Status, restart_engine};
 use engine::search::{Event, StrategyName};
 use engine::task::ChainProblem;
@@ -13,14 +14,6 @@ use leptos::prelude::*;
 /// Least time between two redraws of the lanes: at large budgets a redraw costs more than
 /// the worker takes to send the next events, so they are gathered and drawn together.
 const FRAME_MS: i32 = 200;
-
-/// What a run is waiting for: the lanes not finished yet, and whether one failed (a lost GPU
-/// device, say), so the engine restarts after it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Pending {
-    lanes: Vec<usize>,
-    failed: bool,
-}
 
 #[derive(Clone, Copy)]
 pub struct ArenaRun {
@@ -81,10 +74,7 @@ impl ArenaRun {
         self.unseen.update_value(|u| u.iter_mut().for_each(Vec::clear));
         for lane in self.lanes {
             if lane.with_untracked(|l| l.running) {
-                lane.update(|l| {
-                    l.running = false;
-                    l.error = Some("stopped".into());
-                });
+                lane.update(|l| l.end("stopped"));
             }
         }
         restart_engine(self.status, "Stop ends a run by restarting the engine");
@@ -95,15 +85,14 @@ impl ArenaRun {
     pub fn run(&self, problem: ChainProblem, settings: &Settings, on: [bool; LANES.len()]) {
         self.stop();
         self.unseen.update_value(|u| u.iter_mut().for_each(Vec::clear));
-        let mut pending = Vec::new();
-        for (i, ((strategy, lane), on)) in LANES.into_iter().zip(self.lanes).zip(on).enumerate() {
+        for lane in self.lanes {
             lane.set(LaneState::default());
-            if !on {
-                continue;
-            }
-            match settings.knobs.strategy(strategy) {
+        }
+        let mut pending = Vec::new();
+        for (i, strategy) in plan(settings, on) {
+            match strategy {
                 Ok(_) => pending.push(i),
-                Err(e) => lane.update(|l| l.error = Some(e.to_string())),
+                Err(e) => self.lanes[i].update(|l| l.error = Some(e)),
             }
         }
         if pending.is_empty() {
@@ -127,31 +116,24 @@ impl ArenaRun {
         let Some(lane) = LANES.iter().position(|&s| s == strategy) else { return };
         let state = self.lanes[lane];
         match update {
-            LaneUpdate::Invalid(e) => state.update(|l| l.error = Some(e)),
-            LaneUpdate::Started => state.update(|l| l.running = true),
+            // Events are drawn a frame at a time, the rest at once.
             LaneUpdate::Events(events) => {
                 self.unseen.update_value(|u| u[lane].extend(events));
                 self.schedule_redraw();
             }
-            LaneUpdate::Finished { seconds, error, failed } => {
+            LaneUpdate::Finished { failed, .. } => {
                 self.redraw();
-                state.update(|l| {
-                    l.running = false;
-                    l.seconds = Some(seconds);
-                    l.error = error;
-                });
-                self.job.update(generation, |p| {
-                    p.failed |= failed;
-                    p.lanes.retain(|&i| i != lane);
-                });
-                let (done, failed) = self.job.state.with_untracked(|t| (t.data.lanes.is_empty(), t.data.failed));
-                if done {
+                state.update(|l| l.update(update));
+                let mut over = None;
+                self.job.update(generation, |p| over = p.finish(lane, failed));
+                if let Some(failed) = over {
                     self.job.end(generation, "done".into());
                     if failed {
                         restart_engine(self.status, "a run failed, so the engine starts afresh");
                     }
                 }
             }
+            update => state.update(|l| l.update(update)),
         }
     }
 
@@ -163,10 +145,7 @@ impl ArenaRun {
         }
         for i in pending {
             if let Some(lane) = self.lanes.get(i) {
-                lane.update(|l| {
-                    l.running = false;
-                    l.error = Some(format!("{why}. The next run starts afresh."));
-                });
+                lane.update(|l| l.end(&format!("{why}. The next run starts afresh.")));
             }
         }
     }

@@ -3,10 +3,10 @@
 
 pub mod arena;
 pub mod bench;
-pub mod config;
+pub use ::arena::config;
 pub mod host;
 pub mod job;
-pub mod lane;
+pub use ::arena::lane;
 pub mod loader;
 pub mod study;
 pub mod sweep;

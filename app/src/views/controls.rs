@@ -5,7 +5,7 @@ use crate::settings::{BUDGETS, LANES};
 use crate::state::LargeVerifier;
 use crate::state::arena::ArenaRun;
 use crate::state::config::Config;
-use crate::views::lane::lane_text;
+use arena::text::lane_text;
 use engine::names::Named;
 use engine::search::{Aggregation, Knobs, Selection, Verifier};
 use engine::task::{ArithmeticChain, Task};

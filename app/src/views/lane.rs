@@ -2,6 +2,7 @@
 //! verifier's score, wrong steps marked), the tally of answers, and the compute spent.
 
 use crate::state::lane::{LaneState, Sample, Step};
+use arena::text::{compute_line, lane_text, prediction_line, score_rgb, step_title};
 use engine::search::compute_optimal::Policy;
 use engine::search::StrategyName;
 use leptos::prelude::*;
@@ -9,29 +10,10 @@ use leptos::prelude::*;
 /// Samples drawn per lane; the rest are counted, not drawn (a budget of 256 would flood the page).
 const MAX_DRAWN: usize = 32;
 
-/// A lane's title and what its strategy does, in a sentence.
-pub fn lane_text(strategy: StrategyName) -> (&'static str, &'static str) {
-    match strategy {
-        StrategyName::BestOfN => ("Parallel: best-of-N", "N independent answers at once; the verifier's scores (or a plain vote) pick one."),
-        StrategyName::Revisions => ("Sequential: revisions", "The model reads its earlier attempts and tries again; chains run side by side."),
-        StrategyName::Beam => ("Search: PRM beam search", "Step by step, the verifier keeps the most promising partial answers and drops the rest."),
-        StrategyName::Lookahead => ("Search: lookahead", "Beam search that rolls each step k steps further before judging it: costs N·(k+1)."),
-        StrategyName::ComputeOptimal => (
-            "Compute-optimal pick",
-            "Guesses how hard the problem is from a few verifier-scored samples, then spends the rest on what won problems that hard, at that budget, in Ponder's own study.",
-        ),
-        // Not an arena lane.
-        StrategyName::Dvts => ("Search: diverse verifier tree search", StrategyName::Dvts.description()),
-    }
-}
-
 fn step_line(text: String, step: Step, inherited: bool) -> impl IntoView {
     let style = step.score.map(|s| format!("background:{}", score_color(s))).unwrap_or_default();
     let wrong = step.correct == Some(false);
-    let title = match (step.score, step.correct) {
-        (Some(s), Some(c)) => format!("verifier score {s:.3}; exact checker: {}", if c { "right so far" } else { "wrong" }),
-        _ => "not scored yet".to_string(),
-    };
+    let title = step_title(&step);
     view! {
         <div class="step" class:wrong=wrong class:inherited=inherited style=style title=title>
             {text}{wrong.then_some(view! { <span class="mark" aria-label="wrong step">" ✗"</span> })}
@@ -136,13 +118,7 @@ fn tally_view(state: &LaneState, true_answer: String) -> impl IntoView + use<> {
 #[component]
 pub fn Lane(strategy: StrategyName, state: RwSignal<LaneState>, true_answer: Signal<String>) -> impl IntoView {
     let (title, explain) = lane_text(strategy);
-    let compute = move || {
-        state.with(|s| {
-            let c = s.compute;
-            let tokens = c.tokens_generated.max(s.tokens_seen());
-            format!("{} / {} generations · {} tokens · {}", c.generations, s.budget, tokens, flops(c.flops))
-        })
-    };
+    let compute = move || state.with(compute_line);
     view! {
         <section class="lane" data-strategy=format!("{strategy:?}") data-running=move || state.with(|s| s.running).to_string()>
             <header>
@@ -151,10 +127,8 @@ pub fn Lane(strategy: StrategyName, state: RwSignal<LaneState>, true_answer: Sig
             </header>
             <p class="compute" data-testid="compute">{compute}</p>
             {move || state.with(|s| s.prediction.clone()).map(|p| {
-                // Three decimals: the measured bins 1 and 2 part at a score of about 0.99.
-                let score = p.mean_score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "–".into());
                 let source = format!("policy: {}", Policy::default().source);
-                view! { <p class="prediction" title=source>{format!("predicted difficulty: bin {} of 5 (mean verifier score {score}) → {}", p.bin, p.picked)}</p> }
+                view! { <p class="prediction" title=source>{prediction_line(&p)}</p> }
             })}
             {move || state.with(|s| s.error.clone()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || state.with(|s| tally_view(s, true_answer.get()))}
@@ -164,19 +138,8 @@ pub fn Lane(strategy: StrategyName, state: RwSignal<LaneState>, true_answer: Sig
     }
 }
 
-/// A FLOPs count in a short human form (1.2 GFLOP).
-fn flops(f: f64) -> String {
-    let units = [(1e15, "PFLOP"), (1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")];
-    for (scale, unit) in units {
-        if f >= scale {
-            return format!("{:.2} {unit}", f / scale);
-        }
-    }
-    format!("{f:.0} FLOP")
-}
-
 /// A background color for a verifier score in 0..1: red (0) through yellow to green (1).
 fn score_color(score: f32) -> String {
-    let s = score.clamp(0.0, 1.0);
-    format!("hsl({:.0}, 70%, 86%)", s * 120.0)
+    let [r, g, b] = score_rgb(score);
+    format!("rgb({r}, {g}, {b})")
 }

@@ -6,11 +6,11 @@ use super::models::{models, models_for};
 use super::post;
 use crate::protocol::{BenchRow, FromWorker, LaneUpdate, StudyGroup};
 use crate::settings::{SERIES_RUNS, Settings, SweepSize};
-use engine::infer::{InferError, Pause};
-use engine::search::{Common, Event, Knobs, NoEvents, SearchError, Selection, StrategyName, select};
+use arena::run::{LaneHost, run_lane};
+use engine::infer::{CancelToken, Pause};
+use engine::search::{Common, Knobs, NoEvents, SearchError, Selection, StrategyName, select};
 use engine::solve::{self, Drive};
 use engine::task::{ArithmeticChain, ChainProblem, Level, Task};
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// Least time between two posts of a lane's events while it runs.
@@ -37,6 +37,7 @@ pub fn arena(generation: u64, settings: &Settings, lanes: &[StrategyName], probl
         }
         return;
     };
+    let host = LaneHost { now_ms: Rc::new(crate::util::now_ms), yield_now: Rc::new(|| Box::pin(crate::util::sleep_ms(0))), frame_ms: FRAME_MS };
     for &lane in lanes {
         let strategy = match settings.knobs.strategy(lane) {
             Ok(s) => s,
@@ -47,62 +48,12 @@ pub fn arena(generation: u64, settings: &Settings, lanes: &[StrategyName], probl
         };
         // Each lane on the backend that decodes its batch size faster (when both are up).
         let models = models_for(strategy.rows()).unwrap_or_else(|| models.clone());
-        let (problem, common, verifier) = (problem.clone(), settings.common.clone(), settings.verifier);
+        let (problem, settings, host) = (problem.clone(), settings.clone(), host.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            let buffer: Rc<RefCell<Vec<Event>>> = Rc::default();
-            let flush = {
-                let buffer = buffer.clone();
-                move || {
-                    let events: Vec<Event> = buffer.borrow_mut().drain(..).collect();
-                    if !events.is_empty() {
-                        post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Events(events) });
-                    }
-                }
-            };
-            // Posting is cheap but redrawing is not: send at most every FRAME_MS, and let
-            // the other lanes take a step after every step of this one.
-            let pause: Pause = {
-                let flush = flush.clone();
-                let last = Rc::new(Cell::new(0.0f64));
-                Rc::new(move || {
-                    let now = crate::util::now_ms();
-                    if now - last.get() >= FRAME_MS {
-                        last.set(now);
-                        flush();
-                    }
-                    Box::pin(crate::util::sleep_ms(0))
-                })
-            };
-            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Started });
-            let started = crate::util::now_ms();
-            let mut sink = {
-                let buffer = buffer.clone();
-                move |e: Event| buffer.borrow_mut().push(e)
-            };
-            let drive = Drive { pause: Some(pause), ..Drive::default() };
-            let result = solve::solve(&models, &problem, &strategy, common, verifier, drive, &mut sink).await;
-            flush();
-            let seconds = (crate::util::now_ms() - started) / 1000.0;
-            let (error, failed) = match result {
-                Ok(_) => (None, false),
-                Err(SearchError::Infer(InferError::Cancelled)) => (Some("stopped".to_string()), false),
-                Err(e) => (Some(format!("this run failed: {}. The next run starts afresh.", short_error(&e.to_string()))), true),
-            };
-            post(&FromWorker::Lane { generation, lane, update: LaneUpdate::Finished { seconds, error, failed } });
+            let send = |update| post(&FromWorker::Lane { generation, lane, update });
+            run_lane(&models, &problem, &strategy, &settings, &host, CancelToken::default(), &send).await;
         });
     }
-}
-
-/// An error's distinct lines without wgpu's chain headers and backtrace notes.
-fn short_error(text: &str) -> String {
-    let mut lines: Vec<&str> = Vec::new();
-    for line in text.lines().map(str::trim) {
-        let noise = line.is_empty() || line.starts_with("Caused by") || line.contains("acktrace");
-        if !noise && !lines.contains(&line) {
-            lines.push(line);
-        }
-    }
-    lines.join("; ")
 }
 
 /// Every series at every budget on the held-out problems of every level, cell by cell.

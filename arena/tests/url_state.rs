@@ -1,17 +1,9 @@
-//! Property tests of the web app's URL-state parser (`app/src/state/config.rs`). That module and
-//! the settings it reads into (`app/src/settings.rs`) are plain Rust over the engine's types, so
-//! they are compiled here, natively, by path: building the app crate itself for the host would
-//! rebuild burn with the app's feature set.
+//! Property tests of the arena's link syntax (`arena::config`), which the web app reads from
+//! its address and the desktop app from `--config`.
 //! `PONDER_PROPTEST_CASES` sets the cases per property (2,000 by default; `scripts/fuzz.sh`
 //! runs 100,000).
 
-#[allow(dead_code)]
-#[path = "../app/src/settings.rs"]
-mod settings;
-#[allow(dead_code)]
-#[path = "../app/src/state/config.rs"]
-mod config;
-
+use arena::{config, settings};
 use config::{BUDGETS, Config, LANE_KEYS, MAX_QUERY};
 use proptest::prelude::*;
 use std::time::{Duration, Instant};

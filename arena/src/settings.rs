@@ -1,8 +1,6 @@
-//! What a run is asked to do, as typed data the page and the engine worker share: the
-//! strategies' knobs, the settings every strategy shares, the verifier, the arena's lanes, the
-//! sweep's size and the backend asked for. The page reads them from its link once
-//! ([`crate::state::config`]) and sends them in its messages ([`crate::protocol`]).
-//! Plain Rust over the engine's types (the link's property test compiles it natively).
+//! What a run is asked to do, as typed data both front ends and their engine threads share:
+//! the strategies' knobs, the settings every strategy shares, the verifier, the arena's lanes,
+//! the sweep's size and the backend asked for. Read from a link by [`crate::config`].
 
 use engine::search::{Common, Knobs, StrategyName, Verifier};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,6 @@
 //! The page's whole configuration, kept in the URL's query string so a link reproduces a run.
 //! Parsing never panics: a bad value is reported by name and replaced by its default.
-//! Plain Rust over the engine's types and [`crate::settings`] (the link's property test
-//! compiles both natively).
+//! The web app keeps it in its address; the desktop app reads it from `--config`.
 
 pub use crate::settings::{BUDGETS, BackendPref, LANE_KEYS, Settings, SweepSize};
 use engine::search::bounds;
