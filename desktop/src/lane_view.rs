@@ -20,7 +20,7 @@ pub fn lane(ui: &mut egui::Ui, strategy: StrategyName, state: &LaneState, true_a
             ui.label(RichText::new(explain).small());
             ui.label(RichText::new(compute_line(state)).small());
             if let Some(p) = &state.prediction {
-                ui.label(RichText::new(prediction_line(p)).small().monospace().color(Color32::from_rgb(90, 60, 140)));
+                ui.label(RichText::new(prediction_line(p)).monospace().size(10.0).color(Color32::from_rgb(90, 60, 140)));
             }
             if let Some(e) = &state.error {
                 ui.colored_label(Color32::RED, e);

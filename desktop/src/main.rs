@@ -58,7 +58,7 @@ fn main() -> Result<()> {
     }
     let script = Script { run: args.run, screenshot: args.screenshot, exit_when_done: args.exit_when_done };
     let options = eframe::NativeOptions {
-        viewport: eframe::egui::ViewportBuilder::default().with_title("Ponder arena").with_inner_size([1500.0, 950.0]),
+        viewport: eframe::egui::ViewportBuilder::default().with_title("Ponder arena").with_inner_size([1600.0, 950.0]),
         ..Default::default()
     };
     let models = args.models;
