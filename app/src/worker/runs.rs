@@ -20,10 +20,14 @@ const FRAME_MS: f64 = 100.0;
 const BENCH_BATCHES: [usize; 3] = [1, 16, 64];
 const BENCH_TOKENS: usize = 32;
 
-/// A drive that lets the page's other messages in between decode steps.
+/// A pause that lets the page's other messages (and the other lanes) in between decode steps.
+fn yield_to_page() -> Pause {
+    Rc::new(|| Box::pin(crate::util::sleep_ms(0)))
+}
+
+/// A drive that pauses with [`yield_to_page`].
 fn yielding() -> Drive {
-    let pause: Pause = Rc::new(|| Box::pin(crate::util::sleep_ms(0)));
-    Drive { pause: Some(pause), ..Drive::default() }
+    Drive { pause: Some(yield_to_page()), ..Drive::default() }
 }
 
 /// Starts every lane of `lanes` on `problem`; they take turns between decode steps, so the
@@ -37,7 +41,7 @@ pub fn arena(generation: u64, settings: &Settings, lanes: &[StrategyName], probl
         }
         return;
     };
-    let host = LaneHost { now_ms: Rc::new(crate::util::now_ms), yield_now: Rc::new(|| Box::pin(crate::util::sleep_ms(0))), frame_ms: FRAME_MS };
+    let host = LaneHost { now_ms: Rc::new(crate::util::now_ms), yield_now: yield_to_page(), frame_ms: FRAME_MS };
     for &lane in lanes {
         let strategy = match settings.knobs.strategy(lane) {
             Ok(s) => s,
