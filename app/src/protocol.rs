@@ -36,12 +36,20 @@ pub struct StudyGroup {
     pub problems: Vec<String>,
 }
 
+/// Why the page runs on the CPU: a plain sentence for every visitor, and the technical message
+/// (wgpu's error, the adapter) for those who open the details.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fallback {
+    pub why: String,
+    pub detail: Option<String>,
+}
+
 /// From the worker to the page.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum FromWorker {
     /// The worker's wasm is running and listening.
     Hello,
-    Backend { kind: String, adapter: String, fallback: Option<String> },
+    Backend { kind: String, adapter: String, fallback: Option<Fallback> },
     /// Decode throughput of both backends per batch size, measured at start; runs go to the
     /// faster one for their batch size.
     BackendPlan { rows: Vec<PlanRow> },

@@ -17,7 +17,12 @@ pub enum View {
     Bench,
     /// The shipped results of `ponder experiment`, any cell re-run live.
     Study,
+    /// A guided tour in short chapters, each with one live run (`?view=lessons&chapter=N`).
+    Lessons,
 }
+
+/// The lessons' chapters are numbered from 1 to this.
+pub const CHAPTERS: u8 = 6;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -33,6 +38,10 @@ pub struct Config {
     /// Which arena lanes run (in [`crate::settings::LANES`] order).
     pub lanes: [bool; LANE_KEYS.len()],
     pub sweep: SweepSize,
+    /// The lesson shown in the lessons view, 1 to [`CHAPTERS`].
+    pub chapter: u8,
+    /// Large type and high contrast, for a projector.
+    pub projector: bool,
 }
 
 impl Default for Config {
@@ -46,12 +55,15 @@ impl Default for Config {
             settings: Settings::default(),
             lanes: [true; LANE_KEYS.len()],
             sweep: SweepSize::default(),
+            chapter: 1,
+            projector: false,
         }
     }
 }
 
 /// The views and the backends by their names in the link.
-const VIEWS: [(View, &str); 4] = [(View::Arena, "arena"), (View::Sweep, "sweep"), (View::Bench, "bench"), (View::Study, "study")];
+const VIEWS: [(View, &str); 5] =
+    [(View::Arena, "arena"), (View::Sweep, "sweep"), (View::Bench, "bench"), (View::Study, "study"), (View::Lessons, "lessons")];
 const BACKENDS: [(BackendPref, &str); 4] =
     [(BackendPref::Auto, "auto"), (BackendPref::WebGpu, "webgpu"), (BackendPref::Cpu, "cpu"), (BackendPref::Measure, "measure")];
 
@@ -119,7 +131,7 @@ impl Config {
             match key {
                 "view" => match named(&VIEWS, v) {
                     Some(view) => c.view = view,
-                    None => bad("use arena, sweep, bench or study"),
+                    None => bad("use arena, sweep, bench, study or lessons"),
                 },
                 // `?bench`: the benchmark mode.
                 "bench" => match v {
@@ -204,6 +216,15 @@ impl Config {
                     Ok(b) if BUDGETS.contains(&b) && b <= 64 => c.sweep.max_budget = b,
                     _ => bad("a power of two from 1 to 64"),
                 },
+                "chapter" => match v.parse::<u8>() {
+                    Ok(n) if (1..=CHAPTERS).contains(&n) => c.chapter = n,
+                    _ => bad(&format!("a chapter from 1 to {CHAPTERS}")),
+                },
+                "projector" => match v {
+                    "" | "1" | "true" | "on" => c.projector = true,
+                    "0" | "false" | "off" => c.projector = false,
+                    _ => bad("1 (on) or 0 (off)"),
+                },
                 _ => errors.push(format!("link setting {key:?} is unknown and was ignored")),
             }
         }
@@ -238,6 +259,12 @@ impl Config {
         if self.lanes != [true; LANE_KEYS.len()] {
             let on: Vec<&str> = LANE_KEYS.iter().zip(self.lanes).filter(|(_, on)| *on).map(|(k, _)| *k).collect();
             q.push(format!("lanes={}", on.join(",")));
+        }
+        if self.view == View::Lessons {
+            q.push(format!("chapter={}", self.chapter));
+        }
+        if self.projector {
+            q.push("projector=1".into());
         }
         if self.backend != BackendPref::Auto {
             q.push(format!("backend={}", name_of(&BACKENDS, self.backend)));

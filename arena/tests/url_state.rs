@@ -15,6 +15,7 @@ fn cases() -> u32 {
 /// Every field of a parsed configuration is inside its documented range.
 fn in_range(c: &Config) -> Result<(), TestCaseError> {
     prop_assert!((1..=5).contains(&c.level));
+    prop_assert!((1..=config::CHAPTERS).contains(&c.chapter));
     prop_assert!(c.index < 1_000_000);
     let (knobs, common) = (&c.settings.knobs, &c.settings.common);
     prop_assert!(BUDGETS.contains(&knobs.budget));
@@ -31,8 +32,8 @@ fn in_range(c: &Config) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-const KEYS: [&str; 20] = [
-    "view", "bench", "backend", "level", "index", "problem", "budget", "temp", "seed", "sel", "agg", "width", "k", "chains", "verifier",
+const KEYS: [&str; 22] = [
+    "view", "chapter", "projector", "bench", "backend", "level", "index", "problem", "budget", "temp", "seed", "sel", "agg", "width", "k", "chains", "verifier",
     "lanes", "sweep_problems", "sweep_budget", "unknown", "",
 ];
 
@@ -80,7 +81,7 @@ proptest! {
     fn every_valid_configuration_survives_its_link(
         level in 1u8..=5, index in 0u64..1_000_000, budget_i in 0..BUDGETS.len(), chains_i in 0..BUDGETS.len(),
         temp_milli in 0u32..=2000, seed in 0u64..=u32::MAX as u64, width in 1usize..=16, k in 1usize..=8,
-        sel in 0..3usize, agg in 0..3usize, verifier in 0..3usize, view in 0..4usize,
+        sel in 0..3usize, agg in 0..3usize, verifier in 0..3usize, view in 0..5usize, chapter in 1u8..=config::CHAPTERS, projector in any::<bool>(),
         lanes in proptest::array::uniform5(any::<bool>()), sweep_problems in 1usize..=20, sweep_budget_i in 0usize..7,
         problem in proptest::option::of("[0-9+*/ -]{1,40}"),
     ) {
@@ -100,7 +101,10 @@ proptest! {
             ..Config::default()
         };
         c.settings.verifier = ["prm", "prm_large", "oracle"][verifier].parse().unwrap();
-        c.view = [config::View::Arena, config::View::Sweep, config::View::Bench, config::View::Study][view];
+        c.view = [config::View::Arena, config::View::Sweep, config::View::Bench, config::View::Study, config::View::Lessons][view];
+        // The chapter is in the link only in the lessons view.
+        if c.view == config::View::Lessons { c.chapter = chapter; }
+        c.projector = projector;
         if lanes.iter().any(|&on| on) { c.lanes = lanes; }
         c.problem = problem.filter(|p| !p.trim().is_empty()).map(|p| p.trim().to_string());
         let (back, errors) = Config::from_query(&c.to_query());
@@ -115,4 +119,17 @@ fn an_overlong_query_is_refused_whole() {
     assert_eq!(c, Config::default());
     assert_eq!(errors.len(), 1);
     assert!(errors[0].contains("at most 2000"), "{}", errors[0]);
+}
+
+#[test]
+fn a_chapter_link_opens_that_chapter_and_bad_chapters_are_named() {
+    let (c, errors) = Config::from_query("view=lessons&chapter=4&budget=64&projector=1");
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!((c.view, c.chapter, c.projector, c.settings.knobs.budget), (config::View::Lessons, 4, true, 64));
+    assert!(c.to_query().contains("chapter=4") && c.to_query().contains("projector=1"));
+    for bad in ["chapter=0", "chapter=7", "chapter=two", "projector=maybe"] {
+        let (c, errors) = Config::from_query(bad);
+        assert_eq!((c.chapter, c.projector), (1, false), "{bad}");
+        assert_eq!(errors.len(), 1, "{bad}: {errors:?}");
+    }
 }

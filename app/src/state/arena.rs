@@ -80,6 +80,14 @@ impl ArenaRun {
         restart_engine(self.status, "Stop ends a run by restarting the engine");
     }
 
+    /// Stops any run and empties every lane (a lesson's chapter starts with none).
+    pub fn clear(&self) {
+        self.stop();
+        for lane in self.lanes {
+            lane.set(LaneState::default());
+        }
+    }
+
     /// Starts the lanes that are `on` on `problem` with the settings' knobs. Lanes whose knobs
     /// are invalid show the reason and do not run.
     pub fn run(&self, problem: ChainProblem, settings: &Settings, on: [bool; LANES.len()]) {

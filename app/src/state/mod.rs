@@ -13,7 +13,7 @@ pub mod sweep;
 
 use crate::protocol::{FromWorker, MODELS_DIR, PlanRow};
 use crate::settings::BackendPref;
-use config::Config;
+use config::{Config, View};
 use engine::model::weights::Manifest;
 use engine::search::Verifier;
 use leptos::prelude::*;
@@ -46,10 +46,24 @@ pub enum LargeVerifier {
 pub struct BackendStatus {
     pub kind: String,
     pub adapter: String,
-    pub fallback: Option<String>,
+    pub fallback: Option<crate::protocol::Fallback>,
     /// Both backends' decode throughput per batch size, when the CPU runs beside WebGPU.
     pub plan: Vec<PlanRow>,
     pub measuring: bool,
+}
+
+/// The study's configurations the arena's lanes run at the default settings (the compute-optimal
+/// lane runs one of them): best-of-N weighted, revisions in chains of budget/C, beam search
+/// M=width, lookahead k.
+fn default_lane_recipes(s: &crate::settings::Settings) -> Vec<engine::search::Recipe> {
+    use engine::search::{Recipe, Selection, Width};
+    let k = &s.knobs;
+    vec![
+        Recipe::BestOfN { selection: Selection::Weighted },
+        Recipe::Revisions { length: k.budget / k.chains.max(1) },
+        Recipe::Beam { width: Width::Fixed(k.width) },
+        Recipe::Lookahead { k: k.lookahead },
+    ]
 }
 
 /// Ends the engine worker and starts a fresh one with the same models.
@@ -83,6 +97,8 @@ pub struct Page {
     /// Why the weights could not be kept for the next visit, when they could not.
     pub cache_note: RwSignal<Option<String>>,
     pub large_verifier: RwSignal<LargeVerifier>,
+    /// The problem a first visit opened on (picked from the study report), while it is shown.
+    pub welcome: RwSignal<Option<String>>,
     /// The manifest the page loaded (none: random weights).
     manifest: StoredValue<Option<Manifest>>,
     pub arena: arena::ArenaRun,
@@ -106,6 +122,7 @@ impl Page {
             backend: RwSignal::new(None),
             cache_note: RwSignal::new(None),
             large_verifier: RwSignal::new(LargeVerifier::NotLoaded),
+            welcome: RwSignal::new(None),
             manifest: StoredValue::new(None),
             arena: arena::ArenaRun::new(status),
             sweep: sweep::SweepRun::new(status),
@@ -132,6 +149,45 @@ impl Page {
             }
         });
         page
+    }
+
+    /// Shows view `v`; the lessons open at their chapter's start, with no other view's lanes.
+    pub fn open(&self, v: View) {
+        if self.config.with_untracked(|c| c.view == v) {
+            return;
+        }
+        if v == View::Lessons {
+            self.arena.clear();
+            self.config.update(|c| ::arena::lessons::enter(c, c.chapter));
+        }
+        self.config.update(|c| c.view = v);
+    }
+
+    /// Opens the arena on the searched problem where the arena's default lanes came out most
+    /// differently in the shipped study, once its report is here (unless the visitor has
+    /// chosen a problem by then).
+    pub fn open_on_contrasting_problem(self) {
+        self.study.load();
+        let picked = StoredValue::new(false);
+        Effect::new(move |_| {
+            if picked.get_value() {
+                return;
+            }
+            let defaults = crate::settings::Settings::default();
+            let choice = self.study.report.with(|r| match r {
+                Some(Ok(r)) => r.contrasting_problem(defaults.knobs.budget, &default_lane_recipes(&defaults)).map(|p| (p.expression.clone(), p.level)),
+                _ => None,
+            });
+            let Some((expression, level)) = choice else { return };
+            picked.set_value(true);
+            if self.config.with_untracked(|c| c.problem.is_none() && c.index == 0 && c.view == View::Arena) {
+                self.config.update(|c| {
+                    c.problem = Some(expression.clone());
+                    c.level = level;
+                });
+                self.welcome.set(Some(expression));
+            }
+        });
     }
 
     /// Whether a run can start now: the engine is ready, with the chosen verifier.

@@ -3,14 +3,28 @@
 
 use crate::state::config::{Config, View};
 use crate::state::{BackendStatus, Page, Status, current_query};
-use crate::views::{arena::Arena, bench::Bench, study::Study, sweep::Sweep};
+use crate::views::{arena::Arena, bench::Bench, lessons::Lessons, study::Study, sweep::Sweep};
 use leptos::prelude::*;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let (initial, url_errors) = Config::from_query(&current_query());
+    let query = current_query();
+    let (initial, url_errors) = Config::from_query(&query);
     let page = Page::new(initial);
     page.start();
+    // A first visit (no settings in the link) opens on a problem where the strategies came out
+    // differently in the study.
+    if query.trim_start_matches('?').is_empty() {
+        page.open_on_contrasting_problem();
+    }
+    // Projector mode: large type and high contrast, for the whole page.
+    Effect::new(move |_| {
+        let on = page.config.with(|c| c.projector);
+        // On the root element, so every size in rem grows with it.
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.class_list().toggle_with_force("projector", on);
+        }
+    });
     view! {
         <header class="top">
             <h1>"Ponder"</h1>
@@ -23,7 +37,7 @@ pub fn App() -> impl IntoView {
             <StatusLine status=page.status />
             <CacheNote note=page.cache_note />
             <UrlErrors errors=url_errors />
-            <Tabs config=page.config />
+            <Tabs page=page />
         </header>
         <main>
             {move || match page.config.with(|c| c.view) {
@@ -31,6 +45,7 @@ pub fn App() -> impl IntoView {
                 View::Sweep => view! { <Sweep config=page.config ready=Signal::derive(move || page.can_run()) sweep=page.sweep /> }.into_any(),
                 View::Bench => view! { <Bench config=page.config status=page.status bench=page.bench /> }.into_any(),
                 View::Study => view! { <Study status=page.status study=page.study /> }.into_any(),
+                View::Lessons => view! { <Lessons page=page /> }.into_any(),
             }}
         </main>
         <footer class="foot">
@@ -46,11 +61,13 @@ fn BackendLine(backend: RwSignal<Option<BackendStatus>>) -> impl IntoView {
     move || match backend.get() {
         None => view! { <p class="backend">"starting the GPU…"</p> }.into_any(),
         Some(b) => {
-            let banner = b.fallback.clone().map(|why| {
+            let banner = b.fallback.clone().map(|f| {
+                let details = f.detail.map(|d| view! { <details class="detail"><summary>"technical details"</summary><code data-testid="cpu-banner-detail">{d}</code></details> });
                 view! {
-                    <p class="banner" role="status" data-testid="cpu-banner">
-                        {format!("Running on the CPU (burn's CPU backend in WebAssembly): {why}. Everything works, only slower.")}
-                    </p>
+                    <div class="banner" role="status">
+                        <p data-testid="cpu-banner">{format!("Running on the CPU: {}. Everything works, only slower.", f.why)}</p>
+                        {details}
+                    </div>
                 }
             });
             let measuring = b.measuring.then(|| {
@@ -130,12 +147,13 @@ fn UrlErrors(errors: Vec<String>) -> impl IntoView {
 }
 
 #[component]
-fn Tabs(config: RwSignal<Config>) -> impl IntoView {
+fn Tabs(page: Page) -> impl IntoView {
+    let config = page.config;
     let tab = move |v: View, label: &'static str| {
         view! {
             <button class="tab" class:active=move || config.with(|c| c.view == v) aria-pressed=move || (config.with(|c| c.view == v)).to_string()
-                on:click=move |_| config.update(|c| c.view = v)>{label}</button>
+                on:click=move |_| page.open(v)>{label}</button>
         }
     };
-    view! { <nav class="tabs" aria-label="views">{tab(View::Arena, "Arena")}{tab(View::Sweep, "Sweep")}{tab(View::Study, "Study")}{tab(View::Bench, "Benchmark")}</nav> }
+    view! { <nav class="tabs" aria-label="views">{tab(View::Arena, "Arena")}{tab(View::Lessons, "Lessons")}{tab(View::Sweep, "Sweep")}{tab(View::Study, "Study")}{tab(View::Bench, "Benchmark")}</nav> }
 }

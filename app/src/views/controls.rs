@@ -36,29 +36,45 @@ pub fn Controls(config: RwSignal<Config>, arena: ArenaRun, ready: Signal<bool>, 
                 {choice(config, "aggregation", &[(Aggregation::Last, "last step"), (Aggregation::Min, "weakest step"), (Aggregation::Product, "product")], |c| c.settings.common.aggregation, |c, a| c.settings.common.aggregation = a)}
                 <Help text="The verifier scores every step; this folds them into one score per answer." />
             </div>
-            <div class="field">
-                <label for="width">{move || format!("Beam width M: {}", config.with(|c| c.settings.knobs.width))}</label>
-                {knob_slider(config, "width", (1, 16), 4, |k| k.width, |k, m| k.width = m)}
-                <Help text="Beam search keeps N/M partial answers each step and grows M continuations from each." />
-            </div>
+            <BeamWidthField config=config />
             <div class="field">
                 <label for="lookahead">{move || format!("Lookahead k: {}", config.with(|c| c.settings.knobs.lookahead))}</label>
                 {knob_slider(config, "lookahead", (1, 8), 1, |k| k.lookahead, |k, n| k.lookahead = n)}
                 <Help text="Steps rolled out ahead before a step is judged." />
             </div>
             <ChainsField config=config />
-            <div class="field">
-                <label for="verifier">"Verifier"</label>
-                {choice(config, "verifier", &[(Verifier::Prm, "trained PRM"), (Verifier::PrmLarge, "larger PRM (12 MB more)"), (Verifier::Oracle, "exact checker (perfect)")], |c| c.settings.verifier, |c, v| c.settings.verifier = v)}
-                <LargeVerifierStatus config=config large_verifier=large_verifier />
-                <Help text="The trained PRM is the generator's size; the larger one reads steps with a 15× model and loads when chosen. The exact checker shows what perfect judgement would buy." />
-            </div>
+            <VerifierField config=config large_verifier=large_verifier />
             <LaneChecks config=config />
             <div class="actions">
                 <button class="primary" data-testid="run" disabled=move || !can_run() on:click=move |_| run()>"Run"</button>
                 <button data-testid="stop" disabled=move || !arena.busy() on:click=move |_| arena.stop()>"Stop"</button>
             </div>
         </section>
+    }
+}
+
+/// The beam width M.
+#[component]
+pub fn BeamWidthField(config: RwSignal<Config>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="width">{move || format!("Beam width M: {}", config.with(|c| c.settings.knobs.width))}</label>
+            {knob_slider(config, "width", (1, 16), 4, |k| k.width, |k, m| k.width = m)}
+            <Help text="Beam search keeps N/M partial answers each step and grows M continuations from each." />
+        </div>
+    }
+}
+
+/// The verifier: the trained PRM, the larger one (loaded when chosen) or the exact checker.
+#[component]
+pub fn VerifierField(config: RwSignal<Config>, large_verifier: RwSignal<LargeVerifier>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="verifier">"Verifier"</label>
+            {choice(config, "verifier", &[(Verifier::Prm, "trained PRM"), (Verifier::PrmLarge, "larger PRM (12 MB more)"), (Verifier::Oracle, "exact checker (perfect)")], |c| c.settings.verifier, |c, v| c.settings.verifier = v)}
+            <LargeVerifierStatus config=config large_verifier=large_verifier />
+            <Help text="The trained PRM is the generator's size; the larger one reads steps with a 15× model and loads when chosen. The exact checker shows what perfect judgement would buy." />
+        </div>
     }
 }
 
@@ -129,7 +145,7 @@ fn ProblemField(config: RwSignal<Config>, typed: RwSignal<String>) -> impl IntoV
 
 /// The difficulty of drawn problems, and drawing the next one.
 #[component]
-fn LevelField(config: RwSignal<Config>, typed: RwSignal<String>) -> impl IntoView {
+pub fn LevelField(config: RwSignal<Config>, typed: RwSignal<String>) -> impl IntoView {
     // The drawn problem replaces what was typed.
     let show_drawn = move || {
         if let Ok(p) = config.with_untracked(Config::problem_to_solve) {
@@ -161,7 +177,7 @@ fn LevelField(config: RwSignal<Config>, typed: RwSignal<String>) -> impl IntoVie
 
 /// The budget on a log-scale slider (each notch doubles it); the revision chains follow it down.
 #[component]
-fn BudgetField(config: RwSignal<Config>) -> impl IntoView {
+pub fn BudgetField(config: RwSignal<Config>) -> impl IntoView {
     let budget = move || config.with(|c| c.settings.knobs.budget);
     let notch = move || BUDGETS.iter().position(|&x| x == budget()).unwrap_or(4);
     let set_notch = move |ev| {
@@ -234,7 +250,7 @@ fn knob_slider(config: RwSignal<Config>, id: &'static str, range: (usize, usize)
 
 /// The revision chains C, each C × budget/C (every power of two up to the budget).
 #[component]
-fn ChainsField(config: RwSignal<Config>) -> impl IntoView {
+pub fn ChainsField(config: RwSignal<Config>) -> impl IntoView {
     let chain_options = move || {
         let budget = config.with(|c| c.settings.knobs.budget);
         BUDGETS.iter().copied().filter(|&n| n <= budget).collect::<Vec<_>>()

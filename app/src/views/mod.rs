@@ -4,8 +4,11 @@
 pub mod app;
 mod arena;
 mod bench;
+mod chart;
 mod controls;
+mod figure;
 mod lane;
+mod lessons;
 mod study;
 mod sweep;
 

@@ -8,6 +8,7 @@ use crate::state::study::{Pick, Request, StudyRun};
 use engine::search::compute_optimal::Policy;
 use engine::study::StudyReport;
 use engine::study::report::{Allowed, BinKind, ComputeOptimalCurve, ConfigInfo, FlopsMatched, FlopsRow};
+use crate::views::figure::{Downloads, Source};
 use leptos::prelude::*;
 
 #[component]
@@ -350,16 +351,29 @@ fn flops_row(r: &StudyReport, row: &FlopsRow, oracle: Option<&ComputeOptimalCurv
     view! { <tr><td>{format!("R={} (×{:.0} → N={})", row.r, row.multiplier, row.budget.map(|b| b.to_string()).unwrap_or("-".into()))}</td>{tds}</tr> }
 }
 
+/// The study's figures (written by `ponder experiment`), each with its downloads.
+const FIGURES: [(&str, &str); 5] = [
+    ("sweeps", "accuracy against budget per bin for best-of-N and the searches"),
+    ("revisions", "accuracy against budget per bin for the revision splits"),
+    ("compute_optimal", "compute-optimal scaling against best-of-N"),
+    ("flops_matched", "FLOPs-matched comparison with the larger model"),
+    ("difficulty", "oracle against predicted difficulty bins"),
+];
+
 #[component]
 fn Figures() -> impl IntoView {
     view! {
         <details class="figures">
             <summary>"Figures"</summary>
-            <img src="study/figures/sweeps.svg" alt="accuracy against budget per bin for best-of-N and the searches" />
-            <img src="study/figures/revisions.svg" alt="accuracy against budget per bin for the revision splits" />
-            <img src="study/figures/compute_optimal.svg" alt="compute-optimal scaling against best-of-N" />
-            <img src="study/figures/flops_matched.svg" alt="FLOPs-matched comparison with the larger model" />
-            <img src="study/figures/difficulty.svg" alt="oracle against predicted difficulty bins" />
+            {FIGURES.into_iter().map(|(name, alt)| {
+                let url = format!("study/figures/{name}.svg");
+                view! {
+                    <figure class="study-figure">
+                        <img src=url.clone() alt=alt />
+                        <Downloads source=Source::File(url) name=format!("study-{name}") />
+                    </figure>
+                }
+            }).collect_view()}
         </details>
     }
 }

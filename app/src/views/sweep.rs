@@ -5,6 +5,7 @@
 use crate::settings::{BUDGETS, SWEEP_SERIES, SweepSize};
 use crate::state::config::Config;
 use crate::state::sweep::{SweepRun, SweepState};
+use crate::views::chart::{Point, Series, accuracy_chart};
 use leptos::prelude::*;
 
 /// The series swept, in the order the worker numbers them ([`crate::settings::SERIES_RUNS`]),
@@ -17,60 +18,27 @@ const SERIES: [(&str, &str); SWEEP_SERIES] = [
     ("compute-optimal", "#9a3fc4"),
 ];
 
-/// One level's chart: accuracy (0–100%) against budget on a log axis, one line per series.
+/// One level's chart: accuracy against budget on a log axis, one line per series.
 fn chart(level: u8, state: &SweepState, sweep: SweepSize) -> impl IntoView + use<> {
-    let (w, h, left, right, top, bottom) = (340.0, 220.0, 40.0, 12.0, 12.0, 36.0);
     let bs = sweep.budgets();
-    let steps = (bs.len().max(2) - 1) as f64;
-    let x = move |b: usize| left + (b as f64).log2() / steps.max(1.0) * (w - left - right);
-    let y = move |acc: f64| top + (1.0 - acc) * (h - top - bottom);
-    let grid = [0.0, 0.25, 0.5, 0.75, 1.0]
-        .into_iter()
-        .map(|a| {
-            view! {
-                <line x1=left x2=w - right y1=y(a) y2=y(a) stroke="#e3e5ea" />
-                <text x=left - 4.0 y=y(a) + 4.0 text-anchor="end" font-size="10" fill="#555">{format!("{:.0}%", a * 100.0)}</text>
-            }
-        })
-        .collect_view();
-    let ticks = bs
-        .iter()
-        .map(|&b| view! { <text x=x(b) y=h - bottom + 14.0 text-anchor="middle" font-size="10" fill="#555">{b.to_string()}</text> })
-        .collect_view();
-    let lines = SERIES
+    let series = SERIES
         .iter()
         .enumerate()
-        .map(|(si, (name, color))| {
-            let points: Vec<(usize, usize, usize)> =
-                bs.iter().filter_map(|&b| state.cells.get(&(level, si, b)).map(|&(r, t)| (b, r, t))).collect();
-            let path = points.iter().map(|&(b, r, t)| format!("{:.1},{:.1}", x(b), y(r as f64 / t as f64))).collect::<Vec<_>>().join(" ");
-            let dots = points
+        .map(|(si, (name, color))| Series {
+            name: name.to_string(),
+            color,
+            points: bs
                 .iter()
-                .map(|&(b, r, t)| {
-                    let acc = r as f64 / t as f64;
-                    view! {
-                        <circle cx=x(b) cy=y(acc) r="4" fill=*color tabindex="0">
-                            <title>{format!("{name}, level {level}, budget {b}: {r} of {t} right ({:.0}%)", acc * 100.0)}</title>
-                        </circle>
-                    }
+                .enumerate()
+                .filter_map(|(i, &b)| {
+                    let &(r, t) = state.cells.get(&(level, si, b))?;
+                    let accuracy = r as f64 / t as f64;
+                    Some(Point { at: i, accuracy, band: None, title: format!("{name}, level {level}, budget {b}: {r} of {t} right ({:.0}%)", accuracy * 100.0) })
                 })
-                .collect_view();
-            view! { <polyline points=path fill="none" stroke=*color stroke-width="2" />{dots} }
+                .collect(),
         })
-        .collect_view();
-    view! {
-        <figure class="chart">
-            <h3>{format!("Level {level}")}</h3>
-            <svg viewBox=format!("0 0 {w} {h}") role="img" aria-label=format!("accuracy against budget at level {level}")>
-                {grid}
-                <line x1=left x2=left y1=top y2=h - bottom stroke="#888" />
-                <line x1=left x2=w - right y1=h - bottom y2=h - bottom stroke="#888" />
-                {ticks}
-                <text x=(left + w - right) / 2.0 y=h - 4.0 text-anchor="middle" font-size="11" fill="#333">"budget (generations, log scale)"</text>
-                {lines}
-            </svg>
-        </figure>
-    }
+        .collect();
+    accuracy_chart(format!("sweep-level-{level}"), format!("Level {level}"), bs.iter().map(|b| b.to_string()).collect(), "budget (generations, log scale)", series)
 }
 
 #[component]
@@ -100,7 +68,6 @@ pub fn Sweep(config: RwSignal<Config>, ready: Signal<bool>, sweep: SweepRun) -> 
                 match &s.message { Some(m) => format!("{head} · {m}"), None => head }
             })}</p>
         </section>
-        <div class="legend">{SERIES.iter().map(|(n, c)| view! { <span style=format!("--c:{c}")>{*n}</span> }).collect_view()}</div>
         <div class="charts">
             {move || {
                 let size = config.with(|c| c.sweep);

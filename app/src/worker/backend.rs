@@ -2,6 +2,7 @@
 //! or the visitor asked for the CPU.
 
 use engine::backend::{self, BackendInfo};
+use crate::protocol::Fallback;
 use crate::settings::BackendPref;
 use engine::Device;
 use js_sys::Reflect;
@@ -12,7 +13,7 @@ pub struct Started {
     pub device: Device,
     pub info: BackendInfo,
     /// Why the page runs on the CPU, when it does.
-    pub fallback: Option<String>,
+    pub fallback: Option<Fallback>,
     /// WebGPU runs with the CPU beside it: each run goes to the one measured faster at its
     /// batch size.
     pub with_cpu: bool,
@@ -30,10 +31,11 @@ fn has_webgpu() -> bool {
 }
 
 pub async fn start(pref: BackendPref) -> Started {
+    let plain = |why: &str, detail: Option<String>| Fallback { why: why.to_string(), detail };
     let fallback = if pref == BackendPref::Cpu {
-        "you asked for the CPU (backend=cpu in the link)".to_string()
+        plain("you asked for the CPU (backend=cpu in the link)", None)
     } else if !has_webgpu() {
-        "this browser has no WebGPU".to_string()
+        plain("this browser has no WebGPU", None)
     } else {
         match backend::wgpu_async().await {
             Ok((device, mut info)) => {
@@ -48,9 +50,12 @@ pub async fn start(pref: BackendPref) -> Started {
                     let with_cpu = pref != BackendPref::WebGpu;
                     return Started { device, info, fallback: None, with_cpu };
                 }
-                format!("the WebGPU adapter is a software renderer ({}), slower here than the CPU backend; add backend=webgpu to the link to use it anyway", info.adapter)
+                plain(
+                    "this browser's WebGPU draws in software, which is slower here than the CPU",
+                    Some(format!("adapter: {}; add backend=webgpu to the link to use it anyway", info.adapter)),
+                )
             }
-            Err(e) => format!("WebGPU failed to start: {e}"),
+            Err(e) => plain("this browser's WebGPU found no GPU it could use", Some(e.to_string())),
         }
     };
     let (device, info) = backend::cpu();

@@ -345,6 +345,33 @@ impl StudyReport {
     pub fn members(&self, bin: usize, whole_test_set: bool) -> Vec<usize> {
         self.problems.iter().filter(|p| (whole_test_set || p.searched) && (bin == 0 || p.oracle_bin == bin)).map(|p| p.index).collect()
     }
+
+    /// The searched problem on which `configs` at `budget` came out most differently: the
+    /// widest spread of their per-problem accuracies (seeds pooled), then the most even split
+    /// between right and wrong, then the lowest index. None when fewer than two of them have
+    /// cells at that budget.
+    pub fn contrasting_problem(&self, budget: usize, configs: &[Recipe]) -> Option<&ProblemRecord> {
+        let cells: Vec<&Cell> =
+            configs.iter().filter_map(|c| self.sweeps.cells.iter().find(|x| x.bin == 0 && x.budget == budget && x.config.0 == *c)).collect();
+        if cells.len() < 2 {
+            return None;
+        }
+        let members = self.members(0, false);
+        let merit = |i: usize| {
+            let v: Vec<f64> = cells.iter().filter_map(|c| c.per_problem.get(i).copied()).collect();
+            let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            (hi - lo, -(mean - 0.5).abs())
+        };
+        let best = (0..members.len()).fold(None, |best: Option<(usize, (f64, f64))>, i| {
+            let m = merit(i);
+            match best {
+                Some((_, b)) if b.0 > m.0 || (b.0 == m.0 && b.1 >= m.1) => best,
+                _ => Some((i, m)),
+            }
+        })?;
+        self.problems.iter().find(|p| p.index == members[best.0])
+    }
 }
 
 
@@ -360,6 +387,23 @@ mod tests {
         let original: serde_json::Value = serde_json::from_str(text).unwrap();
         let report: StudyReport = serde_json::from_str(text).unwrap();
         assert_eq!(serde_json::to_value(&report).unwrap(), original);
+    }
+
+    #[test]
+    fn the_contrasting_problem_is_where_the_configs_differ_most() {
+        use crate::search::{Selection, Width};
+        let text = include_str!("../../../results/study/report.json");
+        let mut report: StudyReport = serde_json::from_str(text).unwrap();
+        let members = report.members(0, false);
+        let (a, b) = (Recipe::BestOfN { selection: Selection::Weighted }, Recipe::Beam { width: Width::Fixed(4) });
+        // Every problem ties but one, where the two configurations disagree.
+        for cell in report.sweeps.cells.iter_mut().filter(|c| c.bin == 0 && c.budget == 16) {
+            let odd = if cell.config.0 == a { 1.0 } else { 0.0 };
+            cell.per_problem = (0..members.len()).map(|i| if i == 7 { odd } else { 0.5 }).collect();
+        }
+        assert_eq!(report.contrasting_problem(16, &[a, b]).map(|p| p.index), Some(members[7]));
+        assert!(report.contrasting_problem(16, &[a]).is_none(), "one configuration has nothing to contrast");
+        assert!(report.contrasting_problem(3, &[a, b]).is_none(), "no cells at budget 3");
     }
 
     #[test]
