@@ -46,7 +46,14 @@ fn a_best_of_n_pick_is_best_of_n_over_the_whole_budget() {
 
     let texts = |r: &RunResult| r.candidates.iter().map(|c| (c.sample, c.text.clone())).collect::<Vec<_>>();
     assert_eq!(texts(&co), texts(&plain), "the probe's 4 samples and the 12 after them are best-of-16's samples");
-    assert_eq!((co.chosen.clone(), co.tally.clone()), (plain.chosen.clone(), plain.tally.clone()));
+    assert_eq!(co.chosen, plain.chosen);
+    // The same votes; the weights to float rounding (the CPU's matrix products round the last
+    // bit differently in batches of other sizes, and the probe scores 4 samples, then 12).
+    let votes = |r: &RunResult| r.tally.iter().map(|e| (e.answer.clone(), e.votes)).collect::<Vec<_>>();
+    assert_eq!(votes(&co), votes(&plain));
+    for (a, b) in co.tally.iter().zip(&plain.tally) {
+        assert!((a.weight - b.weight).abs() < 1e-5 && (a.best - b.best).abs() < 1e-5, "{a:?} against {b:?}");
+    }
     assert_eq!(co.compute.generations, 16);
     let distinct: std::collections::HashSet<_> = co.candidates.iter().map(|c| c.sample).collect();
     assert_eq!(distinct.len(), 16);

@@ -5,7 +5,7 @@
 use engine::backend;
 use engine::infer::{CancelToken, DecodeLimits, Decoder, Generator, PrmScorer, RowStart, ScoreItem, Scorer, StopAt, right_padded};
 use engine::model::weights::{random_language_model, random_reward_model};
-use engine::model::{KvCache, LanguageModel, MASK_VALUE, ModelConfig, Positions};
+use engine::model::{HostInput, HostLanguageModel, HostRewardModel, KvCache, LanguageModel, MASK_VALUE, ModelConfig, Positions};
 use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
 use engine::Device;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -155,8 +155,8 @@ fn backends_agree_with_the_cpu_reference() {
     }
 }
 
-/// The PRM scores on the CPU through the fused attention; its probabilities at every position
-/// of right-padded sequences are those of burn's own forward pass.
+/// The PRM scores on the CPU through the host forward pass; its probabilities at every
+/// position of right-padded sequences are those of burn's own forward pass.
 #[test]
 fn prm_scoring_through_the_cpu_attention_matches_burn() {
     let cfg = config();
@@ -166,9 +166,10 @@ fn prm_scoring_through_the_cpu_attention_matches_burn() {
     let rows: Vec<&[Token]> = seqs.iter().map(Vec::as_slice).collect();
     let (tokens, positions, _, t) = right_padded(&rows);
     let b = seqs.len();
-    let fused = prm.forward_through_cache(&cfg, ints(&tokens, [b, t], &d), ints(&positions, [b, t], &d), causal(t, &d));
+    let host_tokens: Vec<Token> = tokens.iter().map(|&x| x as Token).collect();
+    let fused = HostRewardModel::new(&prm, &cfg).forward(&host_tokens, t, &right_padded(&rows).2);
     let plain = prm.forward(ints(&tokens, [b, t], &d), ints(&positions, [b, t], &d), causal(t, &d).expand([b, 1, t, t]));
-    let (fused, plain): (Vec<f32>, Vec<f32>) = (fused.into_data().iter().collect(), plain.into_data().iter().collect());
+    let plain: Vec<f32> = plain.into_data().iter().collect();
     for (r, s) in seqs.iter().enumerate() {
         let real = r * t..r * t + s.len();
         let diff = max_diff(&fused[real.clone()], &plain[real]);
@@ -289,13 +290,13 @@ fn a_batch_past_the_cache_limit_is_split_into_parts_with_the_same_result() {
     }
 }
 
-/// On burn's CPU backend the cache lives in host memory and is attended by a fused loop
-/// (`cpu_attention`); it must give the logits of plain burn operations over a tensor cache:
-/// left-padded prefill, decode steps with parked rows and a bucketed width, forks and a
-/// gather of rows from two caches; a small batch and one large enough to be spread over
+/// On burn's CPU backend the models run in host memory (`model::host`: a host cache attended
+/// by a fused loop, only the decoding rows computed); that must give the logits of plain burn
+/// operations over a tensor cache: left-padded prefill, decode steps with parked rows, forks
+/// and a gather of rows from two caches; a small batch and one large enough to be spread over
 /// threads.
 #[test]
-fn the_cpu_attention_matches_burn_over_a_tensor_cache() {
+fn the_host_forward_pass_matches_burn_over_a_tensor_cache() {
     for cfg in both_positions() {
         for rows in [5, 40] {
             cpu_attention_matches_burn(&cfg, rows);
@@ -332,15 +333,18 @@ fn cpu_attention_matches_burn(cfg: &ModelConfig, rows: usize) {
     let slices: Vec<&[Token]> = contexts.iter().map(Vec::as_slice).collect();
     let (tokens, positions, mask) = engine::infer::left_padded(&slices, t0);
     let mut valid: Vec<Vec<bool>> = contexts.iter().map(|c| (0..t0).map(|s| s >= t0 - c.len()).collect()).collect();
-    let mut host = KvCache::new(&cfg, rows, cfg.max_len, &d);
-    let mut reference = KvCache::with_tensors(&cfg, rows, cfg.max_len, &d);
+    let host_lm = HostLanguageModel::new(&lm, &cfg);
+    let mut host = KvCache::host(&cfg, rows, cfg.max_len);
+    let mut reference = KvCache::new(&cfg, rows, cfg.max_len, &d);
     let values = |t: Tensor<2>| -> Vec<f32> { t.into_data().iter::<f32>().collect() };
-    let prefill = |cache: &mut KvCache| {
-        let mask = Tensor::<4>::from_data(TensorData::new(mask.clone(), [rows, 1, t0, t0]), &d);
-        values(lm.forward_cached(ints(&tokens, [rows, t0], &d), ints(&positions, [rows, t0], &d), mask, cache, 0))
-    };
+    let all: Vec<usize> = (0..rows).collect();
+    let host_tokens = |ids: &[i64]| -> Vec<Token> { ids.iter().map(|&x| x as Token).collect() };
+    let host_positions = |ps: &[i64]| -> Vec<usize> { ps.iter().map(|&p| p as usize).collect() };
+    let prefill_mask = Tensor::<4>::from_data(TensorData::new(mask.clone(), [rows, 1, t0, t0]), &d);
+    let got = host_lm.forward_cached(&mut host, &HostInput { rows: &all, tokens: &host_tokens(&tokens), positions: &host_positions(&positions), mask: &mask, shared_mask: false, start: 0 });
+    let want = values(lm.forward_cached(ints(&tokens, [rows, t0], &d), ints(&positions, [rows, t0], &d), prefill_mask, &mut reference, 0));
     // Padded query positions attend to nothing; only the real last positions are compared.
-    assert!(max_diff(&prefill(&mut host), &prefill(&mut reference)) < 1e-5, "{rows} rows: prefill logits differ");
+    assert!(max_diff(&got, &want) < 1e-5, "{rows} rows: prefill logits differ");
     let mut next: Vec<i64> = contexts.iter().map(|c| *c.last().unwrap() as i64).collect();
     let mut pos: Vec<i64> = contexts.iter().map(|c| c.len() as i64).collect();
     for step in 0..45 {
@@ -377,12 +381,16 @@ fn cpu_attention_matches_burn(cfg: &ModelConfig, rows: usize) {
             step_mask.extend(v.iter().map(|&ok| if ok { 0.0 } else { MASK_VALUE }));
             step_mask.extend(std::iter::repeat_n(MASK_VALUE, width - v.len()));
         }
-        let run = |cache: &mut KvCache| {
-            let mask = Tensor::<4>::from_data(TensorData::new(step_mask.clone(), [rows, 1, 1, width]), &d);
-            values(lm.forward_cached(ints(&next, [rows, 1], &d), ints(&pos, [rows, 1], &d), mask, cache, slot))
-        };
-        let (got, want) = (run(&mut host), run(&mut reference));
-        let diff = max_diff(&got, &want);
+        let mask = Tensor::<4>::from_data(TensorData::new(step_mask.clone(), [rows, 1, 1, width]), &d);
+        let want = values(lm.forward_cached(ints(&next, [rows, 1], &d), ints(&pos, [rows, 1], &d), mask, &mut reference, slot));
+        // The host pass computes the active rows alone, under a mask of the filled slots only.
+        let live: Vec<usize> = (0..rows).filter(|&r| active[r]).collect();
+        let pick = |xs: &[i64]| -> Vec<i64> { live.iter().map(|&r| xs[r]).collect() };
+        let live_mask: Vec<f32> = live.iter().flat_map(|&r| step_mask[r * width..r * width + slot + 1].iter().copied()).collect();
+        let got = host_lm.forward_cached(&mut host, &HostInput { rows: &live, tokens: &host_tokens(&pick(&next)), positions: &host_positions(&pick(&pos)), mask: &live_mask, shared_mask: false, start: slot });
+        let v = cfg.vocab_size;
+        let want_live: Vec<f32> = live.iter().flat_map(|&r| want[r * v..(r + 1) * v].iter().copied()).collect();
+        let diff = max_diff(&got, &want_live);
         assert!(diff < 1e-5, "{rows} rows, step {step}: logits differ by {diff}");
         // The greedy token of each active row feeds the next step.
         for r in 0..rows {
@@ -440,3 +448,4 @@ fn rotary_positions_match_the_pytorch_reference() {
     assert!(out.status.success(), "reference: {verdict} {}", String::from_utf8_lossy(&out.stderr));
     assert!(verdict.contains("\"ok\": true") && verdict.contains("\"cache_matches_full\": true"), "{verdict}");
 }
+

@@ -6,9 +6,9 @@
 //! the end of a step) or finished leave the slot unused and masked. Prompts are prefilled once
 //! per distinct context and shared across the rows that start from it.
 
-use super::sampling::{forbidden_bias, sample};
+use super::sampling::{forbidden_bias, sample, sample_on_host};
 use super::{CancelToken, FinishReason, Generator, InferError, Row, RowStart, StopAt};
-use crate::model::{KvCache, LanguageModel, MASK_VALUE, ModelConfig};
+use crate::model::{HostInput, HostLanguageModel, KvCache, LanguageModel, MASK_VALUE, ModelConfig, on_cpu};
 use crate::task::{Token, Tokenizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
@@ -106,6 +106,8 @@ pub fn right_padded(seqs: &[&[Token]]) -> (Vec<i64>, Vec<i64>, Vec<f32>, usize) 
 
 pub struct Decoder<'m> {
     model: &'m LanguageModel,
+    /// The model in host memory on burn's CPU backend: its forward pass runs there.
+    host: Option<HostLanguageModel>,
     config: ModelConfig,
     device: Device,
     step_end: Token,
@@ -132,6 +134,7 @@ impl<'m> Decoder<'m> {
     pub fn new(model: &'m LanguageModel, config: &ModelConfig, tokenizer: &Tokenizer, device: &Device, limits: DecodeLimits, cancel: CancelToken) -> Self {
         Decoder {
             model,
+            host: on_cpu(device).then(|| HostLanguageModel::new(model, config)),
             config: config.clone(),
             device: device.clone(),
             step_end: tokenizer.step_end(),
@@ -200,6 +203,19 @@ impl<'m> Decoder<'m> {
         let mut parts = Vec::new();
         for chunk in unique.chunks(PREFILL_CHUNK) {
             let n = chunk.len();
+            if let Some(host) = &self.host {
+                let mut cache = KvCache::host(&self.config, n, capacity);
+                if t0 > 0 {
+                    let (tokens, positions, mask) = left_padded(chunk, t0);
+                    self.stats.tokens_prefilled += chunk.iter().map(|f| f.len() as u64).sum::<u64>();
+                    let rows: Vec<usize> = (0..n).collect();
+                    let tokens: Vec<Token> = tokens.iter().map(|&t| t as Token).collect();
+                    let positions: Vec<usize> = positions.iter().map(|&p| p as usize).collect();
+                    let _ = host.forward_cached(&mut cache, &HostInput { rows: &rows, tokens: &tokens, positions: &positions, mask: &mask, shared_mask: false, start: 0 });
+                }
+                parts.push(cache);
+                continue;
+            }
             let mut cache = KvCache::new(&self.config, n, capacity, &self.device);
             if t0 > 0 {
                 let (tokens, positions, mask) = left_padded(chunk, t0);
@@ -226,38 +242,18 @@ impl<'m> Decoder<'m> {
             self.rebuild()?;
         }
         let b = self.rows.len();
-        let slot = self.slot;
         let active: Vec<bool> = self.states.iter().map(|s| *s == State::Running).collect();
-        let tokens: Vec<i64> = (0..b)
-            .map(|i| if active[i] { *self.rows[i].tokens.last().unwrap() as i64 } else { Tokenizer::PAD as i64 })
-            .collect();
-        let positions: Vec<i64> = (0..b).map(|i| if active[i] { self.positions[i] as i64 } else { 0 }).collect();
-        // The step attends to a bucketed number of slots (constant shapes across steps); the
-        // slots past this one are masked like unused ones.
-        let width = self.caches.first().expect("rebuilt before decoding").visible(slot + 1);
-        let mut mask = Vec::with_capacity(b * width);
-        for (i, valid) in self.valid.iter_mut().enumerate() {
-            valid.push(active[i]);
-            mask.extend(valid.iter().map(|&v| if v { 0.0f32 } else { MASK_VALUE }));
-            mask.extend(std::iter::repeat_n(MASK_VALUE, width - valid.len()));
+        for (valid, &a) in self.valid.iter_mut().zip(&active) {
+            valid.push(a);
         }
-        // One forward pass per part of the cache; sampling (and its read-back) stays one.
-        let part_rows = self.part_rows();
-        let mut logits = Vec::with_capacity(self.caches.len());
-        for (p, cache) in self.caches.iter_mut().enumerate() {
-            let rows = p * part_rows..((p + 1) * part_rows).min(b);
-            let n = rows.len();
-            let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens[rows.clone()].to_vec(), [n, 1]), &self.device);
-            let positions = Tensor::<2, Int>::from_data(TensorData::new(positions[rows.clone()].to_vec(), [n, 1]), &self.device);
-            let mask = Tensor::<4>::from_data(TensorData::new(mask[rows.start * width..rows.end * width].to_vec(), [n, 1, 1, width]), &self.device);
-            logits.push(self.model.forward_cached(tokens, positions, mask, cache, slot));
-        }
-        let logits = if logits.len() == 1 { logits.pop().unwrap() } else { Tensor::cat(logits, 0) };
-        let mut rngs: Vec<Option<&mut ChaCha8Rng>> =
-            self.rngs.iter_mut().zip(&active).map(|(r, &a)| if a { Some(r) } else { None }).collect();
-        let ids = sample(logits, &self.bias, temperature, &mut rngs, &self.device);
-        let data = ids.into_data_async().await.map_err(|e| InferError::Readback(format!("{e:?}")))?;
-        let ids: Vec<i64> = data.iter::<i64>().collect();
+        let ids = match self.host.take() {
+            Some(host) => {
+                let ids = self.host_step(&host, &active, temperature);
+                self.host = Some(host);
+                ids
+            }
+            None => self.device_step(&active, temperature).await?,
+        };
         self.stats.readbacks += 1;
         self.stats.decode_steps += 1;
         self.slot += 1;
@@ -268,7 +264,7 @@ impl<'m> Decoder<'m> {
             if !active[i] {
                 continue;
             }
-            let id = ids[i] as Token;
+            let id = ids[i];
             self.positions[i] += 1;
             self.rows[i].tokens.push(id);
             self.step_tokens[i] += 1;
@@ -293,6 +289,72 @@ impl<'m> Decoder<'m> {
             }
         }
         Ok(())
+    }
+
+    /// The next token of every row (of the running ones; the others' are ignored) through burn
+    /// on the device: one forward pass per part of the cache, one read-back.
+    async fn device_step(&mut self, active: &[bool], temperature: f32) -> Result<Vec<Token>, InferError> {
+        let b = self.rows.len();
+        let slot = self.slot;
+        let tokens: Vec<i64> = (0..b)
+            .map(|i| if active[i] { *self.rows[i].tokens.last().unwrap() as i64 } else { Tokenizer::PAD as i64 })
+            .collect();
+        let positions: Vec<i64> = (0..b).map(|i| if active[i] { self.positions[i] as i64 } else { 0 }).collect();
+        // The step attends to a bucketed number of slots (constant shapes across steps); the
+        // slots past this one are masked like unused ones.
+        let width = self.caches.first().expect("rebuilt before decoding").visible(slot + 1);
+        let mut mask = Vec::with_capacity(b * width);
+        for valid in &self.valid {
+            mask.extend(valid.iter().map(|&v| if v { 0.0f32 } else { MASK_VALUE }));
+            mask.extend(std::iter::repeat_n(MASK_VALUE, width - valid.len()));
+        }
+        // One forward pass per part of the cache; sampling (and its read-back) stays one.
+        let part_rows = self.part_rows();
+        let mut logits = Vec::with_capacity(self.caches.len());
+        for (p, cache) in self.caches.iter_mut().enumerate() {
+            let rows = p * part_rows..((p + 1) * part_rows).min(b);
+            let n = rows.len();
+            let tokens = Tensor::<2, Int>::from_data(TensorData::new(tokens[rows.clone()].to_vec(), [n, 1]), &self.device);
+            let positions = Tensor::<2, Int>::from_data(TensorData::new(positions[rows.clone()].to_vec(), [n, 1]), &self.device);
+            let mask = Tensor::<4>::from_data(TensorData::new(mask[rows.start * width..rows.end * width].to_vec(), [n, 1, 1, width]), &self.device);
+            logits.push(self.model.forward_cached(tokens, positions, mask, cache, slot));
+        }
+        let logits = if logits.len() == 1 { logits.pop().unwrap() } else { Tensor::cat(logits, 0) };
+        let mut rngs: Vec<Option<&mut ChaCha8Rng>> =
+            self.rngs.iter_mut().zip(active).map(|(r, &a)| if a { Some(r) } else { None }).collect();
+        let ids = sample(logits, &self.bias, temperature, &mut rngs, &self.device);
+        let data = ids.into_data_async().await.map_err(|e| InferError::Readback(format!("{e:?}")))?;
+        Ok(data.iter::<i64>().map(|id| id as Token).collect())
+    }
+
+    /// The next token of every running row (the others get padding) through the host forward
+    /// pass, which computes the running rows alone.
+    fn host_step(&mut self, host: &HostLanguageModel, active: &[bool], temperature: f32) -> Vec<Token> {
+        let part_rows = self.part_rows();
+        // Every cache slot so far, this one included: the host attention reads no more.
+        let width = self.slot + 1;
+        let mut order = Vec::new();
+        let mut logits = Vec::new();
+        for (p, cache) in self.caches.iter_mut().enumerate() {
+            let first = p * part_rows;
+            let rows: Vec<usize> = (0..cache.batch()).filter(|&r| active[first + r]).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let tokens: Vec<Token> = rows.iter().map(|&r| *self.rows[first + r].tokens.last().unwrap()).collect();
+            let positions: Vec<usize> = rows.iter().map(|&r| self.positions[first + r]).collect();
+            let mask: Vec<f32> = rows.iter().flat_map(|&r| self.valid[first + r].iter().map(|&v| if v { 0.0 } else { MASK_VALUE })).collect();
+            debug_assert_eq!(mask.len(), rows.len() * width);
+            logits.extend(host.forward_cached(cache, &HostInput { rows: &rows, tokens: &tokens, positions: &positions, mask: &mask, shared_mask: false, start: self.slot }));
+            order.extend(rows.iter().map(|&r| first + r));
+        }
+        let mut rngs: Vec<&mut ChaCha8Rng> = self.rngs.iter_mut().zip(active).filter_map(|(r, &a)| a.then_some(r)).collect();
+        let sampled = sample_on_host(&logits, self.config.vocab_size, temperature, &mut rngs);
+        let mut ids = vec![Tokenizer::PAD; self.rows.len()];
+        for (i, id) in order.into_iter().zip(sampled) {
+            ids[i] = id;
+        }
+        ids
     }
 
     fn finish(&mut self, i: usize, reason: FinishReason) {

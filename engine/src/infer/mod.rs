@@ -9,7 +9,7 @@ mod throughput;
 
 pub use decoder::{DecodeLimits, DecodeStats, Decoder, left_padded, right_padded};
 pub use sampling::MAX_TEMPERATURE;
-pub use scoring::PrmScorer;
+pub use scoring::{PrmScorer, SCORE_CHUNK};
 pub use throughput::{DecodeThroughput, decode_throughput};
 
 use crate::task::Token;

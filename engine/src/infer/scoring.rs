@@ -1,15 +1,17 @@
 //! Batched scoring with the process reward model.
 
 use super::{CancelToken, InferError, Pause, ScoreItem, Scorer, right_padded, step_ends};
-use crate::model::{ModelConfig, RewardModel, on_cpu};
+use crate::model::{HostRewardModel, ModelConfig, RewardModel, on_cpu};
 use crate::task::{Token, Tokenizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// Sequences scored in one forward pass.
-const SCORE_CHUNK: usize = 32;
+pub const SCORE_CHUNK: usize = 32;
 
 pub struct PrmScorer<'m> {
     model: &'m RewardModel,
+    /// The model in host memory on burn's CPU backend: its forward pass runs there.
+    host: Option<HostRewardModel>,
     config: ModelConfig,
     device: Device,
     step_end: Token,
@@ -22,6 +24,7 @@ impl<'m> PrmScorer<'m> {
     pub fn new(model: &'m RewardModel, config: &ModelConfig, tokenizer: &Tokenizer, device: &Device) -> Self {
         PrmScorer {
             model,
+            host: on_cpu(device).then(|| HostRewardModel::new(model, config)),
             config: config.clone(),
             device: device.clone(),
             step_end: tokenizer.step_end(),
@@ -44,14 +47,15 @@ impl<'m> PrmScorer<'m> {
         self.tokens_scored += seqs.iter().map(|s| s.len() as u64).sum::<u64>();
         let rows: Vec<&[Token]> = seqs.iter().map(Vec::as_slice).collect();
         let (tokens, positions, mask, t) = right_padded(&rows);
+        if let Some(host) = &self.host {
+            let tokens: Vec<Token> = tokens.iter().map(|&t| t as Token).collect();
+            let probs = host.forward(&tokens, t, &mask);
+            return Ok(probs.chunks(t.max(1)).map(|c| c.to_vec()).collect());
+        }
         let tokens = Tensor::from_data(TensorData::new(tokens, [b, t]), &self.device);
         let positions = Tensor::from_data(TensorData::new(positions, [b, t]), &self.device);
         let mask: Tensor<4> = Tensor::from_data(TensorData::new(mask, [1, 1, t, t]), &self.device);
-        let probs = if on_cpu(&self.device) {
-            self.model.forward_through_cache(&self.config, tokens, positions, mask)
-        } else {
-            self.model.forward(tokens, positions, mask.expand([b, 1, t, t]))
-        };
+        let probs = self.model.forward(tokens, positions, mask.expand([b, 1, t, t]));
         let data = probs.into_data_async().await.map_err(|e| InferError::Readback(format!("{e:?}")))?;
         let flat: Vec<f32> = data.iter::<f32>().collect();
         Ok(flat.chunks(t.max(1)).map(|c| c.to_vec()).collect())

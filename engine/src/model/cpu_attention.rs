@@ -1,4 +1,4 @@
-//! Attention over a KV cache in host memory, for burn's CPU backend. Profiling a decode step
+//! Attention over a KV cache in host memory, for the host forward pass (`super::host`). Profiling a decode step
 //! at batch 64 (perf) showed burn spending it on the glue around a tiny amount of arithmetic:
 //! a copy of the keys for `swap_dims` per layer, 256 separate one-row matrix products per
 //! layer, and a softmax whose libm `expf` takes its slow path on every masked slot. Here one
@@ -13,10 +13,8 @@ use std::ops::Range;
 /// Slots per block of the cache: one AVX register of f32.
 const BLOCK: usize = 8;
 
-/// Batches from this many rows attend on several threads (natively): at 64 and 256 rows this
-/// was 5–20% faster on two cores, at fewer rows the threads' hand-off is not worth it.
-#[cfg(feature = "native")]
-const PARALLEL_ROWS: usize = 32;
+/// Blocks of scores computed together (see the scores' loop).
+const GROUP: usize = 4;
 
 /// One layer's cache in host memory, `[B, H, capacity / BLOCK, dh, BLOCK]` for keys and for
 /// values: a block holds [`BLOCK`] slots' vectors dimension by dimension, so the loops run
@@ -31,6 +29,16 @@ pub(crate) struct HostLayer {
 /// Floats of one batch row of a [`HostLayer`]'s keys (or values).
 pub(crate) fn row_len(d_model: usize, capacity: usize) -> usize {
     d_model * capacity.div_ceil(BLOCK) * BLOCK
+}
+
+/// Copies slots `0..slots` of one row of a layer's keys (or values), `(heads, head_dim,
+/// capacity)` as in [`HostLayer`], from `from` to `to`; whole blocks, so a little more.
+pub(crate) fn copy_slots(from: &[f32], to: &mut [f32], (heads, head_dim, capacity): (usize, usize, usize), slots: usize) {
+    let head_len = row_len(head_dim, capacity);
+    let used = (slots.div_ceil(BLOCK) * BLOCK).min(head_len / head_dim) * head_dim;
+    for (from, to) in from.chunks_exact(head_len).zip(to.chunks_exact_mut(head_len)).take(heads) {
+        to[..used].copy_from_slice(&from[..used]);
+    }
 }
 
 /// Shapes of one call: `batch` rows of `queries` new tokens each, `heads` × `head_dim`, a
@@ -63,39 +71,28 @@ impl Mask<'_> {
     }
 }
 
-/// Writes the new keys and values of `qkv` (`[B, T, 3d]`: queries, keys, values, each split
-/// into heads) at slots `start..start + T`, then returns softmax(q·kᵀ/√dh + mask)·v as
-/// `[B, T, d]`. Rows are independent; natively a batch of `PARALLEL_ROWS` or more is
-/// spread over threads.
-pub(crate) fn write_and_attend(layer: &mut HostLayer, shape: Shape, start: usize, qkv: &[f32], mask: &Mask<'_>) -> Vec<f32> {
-    let Shape { batch, queries, heads, head_dim, capacity, keys } = shape;
+/// Writes the new keys and values of `qkv` (`[rows, T, 3d]`: queries, keys, values, each
+/// split into heads) at slots `start..start + T` of cache rows `rows` of one layer's `keys` and
+/// `values` (`[cache rows, H, capacity / BLOCK, dh, BLOCK]` each), then returns
+/// softmax(q·kᵀ/√dh + mask)·v as `[rows, T, d]`.
+pub(crate) fn write_and_attend(keys: &mut [f32], values: &mut [f32], rows: &[usize], shape: Shape, start: usize, qkv: &[f32], mask: &Mask<'_>) -> Vec<f32> {
+    let Shape { batch, queries, heads, head_dim, capacity, keys: width } = shape;
     let d = heads * head_dim;
+    assert_eq!(batch, rows.len(), "a shape row per cache row");
     assert_eq!(qkv.len(), batch * queries * 3 * d, "qkv shape");
-    assert!(start + queries <= keys && keys <= capacity, "keys {keys} for slots {start}+{queries} in {capacity}");
+    assert!(start + queries <= width && width <= capacity, "keys {width} for slots {start}+{queries} in {capacity}");
     assert!(mask.batch == 1 || mask.batch == batch, "mask batch");
     assert!(mask.queries == 1 || mask.queries == queries, "mask queries");
-    assert!(mask.width == keys && mask.values.len() == mask.batch * mask.queries * keys, "mask shape");
+    assert!(mask.width == width && mask.values.len() == mask.batch * mask.queries * width, "mask shape");
     let row_len = row_len(d, capacity);
-    assert!(layer.keys.len() == batch * row_len && layer.values.len() == batch * row_len, "cache shape");
+    assert!(keys.len() == values.len() && keys.len().is_multiple_of(row_len) && rows.iter().all(|&r| r < keys.len() / row_len), "cache shape");
     let mut out = vec![0.0f32; batch * queries * d];
-    let row = |(b, ((keys, values), out)): (usize, RowParts<'_>)| {
-        let row_qkv = &qkv[b * queries * 3 * d..][..queries * 3 * d];
-        attend_row(RowCache { keys, values }, shape, start, row_qkv, mask, b, out);
-    };
-    #[cfg(feature = "native")]
-    if batch >= PARALLEL_ROWS {
-        use rayon::prelude::*;
-        let rows = layer.keys.par_chunks_mut(row_len).zip(layer.values.par_chunks_mut(row_len)).zip(out.par_chunks_mut(queries * d));
-        rows.enumerate().with_min_len(8).for_each(row);
-        return out;
+    for (b, (&r, out)) in rows.iter().zip(out.chunks_exact_mut(queries * d)).enumerate() {
+        let cache = RowCache { keys: &mut keys[r * row_len..][..row_len], values: &mut values[r * row_len..][..row_len] };
+        attend_row(cache, shape, start, &qkv[b * queries * 3 * d..][..queries * 3 * d], mask, b, out);
     }
-    let rows = layer.keys.chunks_mut(row_len).zip(layer.values.chunks_mut(row_len)).zip(out.chunks_mut(queries * d));
-    rows.enumerate().for_each(row);
     out
 }
-
-/// A row's keys, values and output.
-type RowParts<'a> = ((&'a mut [f32], &'a mut [f32]), &'a mut [f32]);
 
 /// One batch row's keys and values of one layer, `[H, capacity / BLOCK, dh, BLOCK]` each.
 struct RowCache<'a> {
@@ -170,18 +167,17 @@ fn attend_row_loops(cache: RowCache<'_>, shape: Shape, start: usize, qkv: &[f32]
             let real = span.start..span.end.min(filled);
             scores[..real.len()].copy_from_slice(&mask_row[real.clone()]);
             scores[real.len()..].fill(f32::NEG_INFINITY);
-            for (block, s) in span.clone().step_by(BLOCK).zip(scores.chunks_exact_mut(BLOCK)) {
-                let keys = &keys[block / BLOCK * block_len..][..block_len];
-                let mut acc = [0.0f32; BLOCK];
-                for (j, &qj) in q.iter().enumerate() {
-                    let k = lanes_at(keys, j);
-                    for l in 0..BLOCK {
-                        acc[l] += qj * k[l];
+            // Blocks GROUP at a time: one accumulator each, so the multiply-adds of a group
+            // are independent (one accumulator alone waits on its own latency every step).
+            let first_block = span.start / BLOCK;
+            for (g, s) in scores.chunks_mut(GROUP * BLOCK).enumerate() {
+                let keys = &keys[(first_block + g * GROUP) * block_len..];
+                if s.len() == GROUP * BLOCK {
+                    add_scores::<GROUP>(q, keys, block_len, s, scale);
+                } else {
+                    for (i, s) in s.chunks_exact_mut(BLOCK).enumerate() {
+                        add_scores::<1>(q, &keys[i * block_len..], block_len, s, scale);
                     }
-                }
-                let s: &mut Lanes = s.try_into().expect("a whole block");
-                for l in 0..BLOCK {
-                    s[l] += acc[l] * scale;
                 }
             }
             let max = lanes(scores, f32::NEG_INFINITY, f32::max);
@@ -208,6 +204,26 @@ fn attend_row_loops(cache: RowCache<'_>, shape: Shape, start: usize, qkv: &[f32]
             for (o, c) in out.iter_mut().zip(&context) {
                 *o = c.iter().sum::<f32>() * inverse;
             }
+        }
+    }
+}
+
+/// Adds q·k × `scale` of the `N` blocks of `keys` (each `block_len` floats, `[dh, BLOCK]`) to
+/// the `N × BLOCK` scores `s`.
+#[inline(always)]
+fn add_scores<const N: usize>(q: &[f32], keys: &[f32], block_len: usize, s: &mut [f32], scale: f32) {
+    let mut acc = [[0.0f32; BLOCK]; N];
+    for (j, &qj) in q.iter().enumerate() {
+        for (i, acc) in acc.iter_mut().enumerate() {
+            let k = lanes_at(&keys[i * block_len..], j);
+            for l in 0..BLOCK {
+                acc[l] += qj * k[l];
+            }
+        }
+    }
+    for (s, acc) in s.chunks_exact_mut(BLOCK).zip(&acc) {
+        for l in 0..BLOCK {
+            s[l] += acc[l] * scale;
         }
     }
 }

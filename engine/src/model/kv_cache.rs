@@ -2,7 +2,6 @@
 
 use super::ModelConfig;
 use super::cpu_attention::{self, HostLayer};
-use super::on_cpu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// Decode steps attend to the cache in buckets of this many slots (see [`KvCache::visible`]).
@@ -17,33 +16,21 @@ pub struct KvCache {
     head_dim: usize,
     batch: usize,
     capacity: usize,
+    /// Slots `0..written` may hold keys of some row (host caches; the rest are zeros).
+    written: usize,
 }
 
 enum Storage {
     /// burn tensors `[B, H, capacity, dh]` per layer (keys, values): every device.
     Tensors(Vec<(Option<Tensor<4>>, Option<Tensor<4>>)>),
-    /// Host memory on burn's CPU backend, read by the fused attention of `cpu_attention`.
+    /// Host memory, read and written by the host forward pass (`model::host`).
     Host(Vec<HostLayer>),
 }
 
 impl KvCache {
-    /// A cache on `device`: in host memory for the fused CPU attention on burn's CPU backend,
-    /// as burn tensors elsewhere.
+    /// A cache of burn tensors on `device`, attended by burn's operations (the models'
+    /// `forward_cached`).
     pub fn new(config: &ModelConfig, batch: usize, capacity: usize, device: &Device) -> Self {
-        if on_cpu(device) {
-            let size = batch * cpu_attention::row_len(config.d_model, capacity);
-            // Zeroed allocations per layer (not clones of one): the pages stay untouched until
-            // a slot is written.
-            let layers = (0..config.n_layers).map(|_| HostLayer { keys: vec![0.0; size], values: vec![0.0; size] }).collect();
-            KvCache::with_storage(config, batch, capacity, Storage::Host(layers))
-        } else {
-            KvCache::with_tensors(config, batch, capacity, device)
-        }
-    }
-
-    /// A cache of burn tensors on any device, attended by plain burn operations: the
-    /// reference the fused CPU attention is tested against.
-    pub fn with_tensors(config: &ModelConfig, batch: usize, capacity: usize, device: &Device) -> Self {
         let shape = [batch, config.n_heads, capacity, config.head_dim()];
         let layers = (0..config.n_layers)
             .map(|_| (Some(Tensor::zeros(shape, device)), Some(Tensor::zeros(shape, device))))
@@ -51,8 +38,17 @@ impl KvCache {
         KvCache::with_storage(config, batch, capacity, Storage::Tensors(layers))
     }
 
+    /// A cache in host memory, for the models' host forward pass (`model::host`).
+    pub fn host(config: &ModelConfig, batch: usize, capacity: usize) -> Self {
+        let size = batch * cpu_attention::row_len(config.d_model, capacity);
+        // Zeroed allocations per layer (not clones of one): the pages stay untouched until a
+        // slot is written.
+        let layers = (0..config.n_layers).map(|_| HostLayer { keys: vec![0.0; size], values: vec![0.0; size] }).collect();
+        KvCache::with_storage(config, batch, capacity, Storage::Host(layers))
+    }
+
     fn with_storage(config: &ModelConfig, batch: usize, capacity: usize, storage: Storage) -> Self {
-        KvCache { storage, heads: config.n_heads, head_dim: config.head_dim(), batch, capacity }
+        KvCache { storage, heads: config.n_heads, head_dim: config.head_dim(), batch, capacity, written: 0 }
     }
 
     /// Floats of one row of one layer's keys (or values) in host memory.
@@ -75,10 +71,14 @@ impl KvCache {
         end.div_ceil(DECODE_BUCKET).saturating_mul(DECODE_BUCKET).min(self.capacity).max(end)
     }
 
-    /// Whether attention over this cache runs in [`Self::attend_on_host`] (burn's CPU
-    /// backend) rather than through [`Self::write`].
-    pub(crate) fn on_host(&self) -> bool {
-        matches!(self.storage, Storage::Host(_))
+    /// The layers of a host cache (None for burn tensors), about to be written up to slot
+    /// `end`.
+    pub(crate) fn host_layers_mut(&mut self, end: usize) -> Option<&mut [HostLayer]> {
+        self.written = self.written.max(end);
+        match &mut self.storage {
+            Storage::Host(layers) => Some(layers),
+            Storage::Tensors(_) => None,
+        }
     }
 
     /// Writes `k`, `v` ([B, H, T, dh]) at slots `start..start+T` of `layer` and returns the
@@ -88,7 +88,7 @@ impl KvCache {
         let end = start + t;
         assert!(end <= self.capacity, "KV cache overflow: slot {end} > capacity {}", self.capacity);
         let shown = if t == 1 { self.visible(end) } else { end };
-        let Storage::Tensors(layers) = &mut self.storage else { unreachable!("a host cache is attended on the host") };
+        let Storage::Tensors(layers) = &mut self.storage else { unreachable!("a host cache is written by the host forward pass") };
         let (ks, vs) = &mut layers[layer];
         // Taking the buffers out keeps them uniquely owned, so backends can assign in place.
         let kb = ks.take().expect("cache buffer present").slice_assign([0..b, 0..h, start..end, 0..dh], k);
@@ -98,23 +98,6 @@ impl KvCache {
         *ks = Some(kb);
         *vs = Some(vb);
         (keys, values)
-    }
-
-    /// For a host cache: writes the keys and values of `qkv` ([B, T, 3d], the fused
-    /// projection) at slots `start..start+T` of `layer` and returns the attention's context
-    /// [B, T, d] under the additive `mask` ([B or 1, 1, T or 1, K], K slots attended).
-    pub(crate) fn attend_on_host(&mut self, layer: usize, start: usize, qkv: Tensor<3>, mask: Tensor<4>) -> Tensor<3> {
-        let device = qkv.device();
-        let [b, t, three_d] = qkv.dims();
-        let [mask_batch, _, mask_queries, keys] = mask.dims();
-        assert!(start + t <= self.capacity, "KV cache overflow: slot {} > capacity {}", start + t, self.capacity);
-        let shape = cpu_attention::Shape { batch: b, queries: t, heads: self.heads, head_dim: self.head_dim, capacity: self.capacity, keys };
-        let Storage::Host(layers) = &mut self.storage else { unreachable!("only a host cache is attended on the host") };
-        let qkv: Vec<f32> = qkv.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 after convert");
-        let mask_values: Vec<f32> = mask.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 after convert");
-        let mask = cpu_attention::Mask { values: &mask_values, batch: mask_batch, queries: mask_queries, width: keys };
-        let context = cpu_attention::write_and_attend(&mut layers[layer], shape, start, &qkv, &mask);
-        Tensor::from_data(TensorData::new(context, [b, t, three_d / 3]), &device)
     }
 
     /// Bytes of one row of one layer's keys (or values): the unit the GPU allocates per row.
@@ -127,18 +110,22 @@ impl KvCache {
         let first = &parts[0];
         if let Storage::Host(first_layers) = &first.storage {
             let row_len = first.host_row_len();
+            // Only the written slots are copied (into zeroed memory, whose pages stay untouched
+            // past them): a row's capacity is the model's whole context, mostly empty.
+            let written = rows.iter().map(|&(p, _)| parts[p].written).max().unwrap_or(0);
             let layers = (0..first_layers.len())
                 .map(|l| {
-                    let mut layer = HostLayer { keys: Vec::with_capacity(rows.len() * row_len), values: Vec::with_capacity(rows.len() * row_len) };
-                    for &(p, r) in rows {
+                    let mut layer = HostLayer { keys: vec![0.0; rows.len() * row_len], values: vec![0.0; rows.len() * row_len] };
+                    for (i, &(p, r)) in rows.iter().enumerate() {
                         let Storage::Host(source) = &parts[p].storage else { unreachable!("parts share a storage") };
-                        layer.keys.extend_from_slice(&source[l].keys[r * row_len..][..row_len]);
-                        layer.values.extend_from_slice(&source[l].values[r * row_len..][..row_len]);
+                        let (from, to) = (r * row_len..(r + 1) * row_len, i * row_len..(i + 1) * row_len);
+                        cpu_attention::copy_slots(&source[l].keys[from.clone()], &mut layer.keys[to.clone()], host_shape(first), written);
+                        cpu_attention::copy_slots(&source[l].values[from], &mut layer.values[to], host_shape(first), written);
                     }
                     layer
                 })
                 .collect();
-            return KvCache { storage: Storage::Host(layers), batch: rows.len(), ..*first };
+            return KvCache { storage: Storage::Host(layers), batch: rows.len(), written, ..*first };
         }
         // Runs of rows from the same part become one select each.
         let mut pieces = Vec::new();
@@ -204,3 +191,8 @@ impl KvCache {
     }
 }
 
+
+/// Heads, head size and capacity of a host cache's rows.
+fn host_shape(cache: &KvCache) -> (usize, usize, usize) {
+    (cache.heads, cache.head_dim, cache.capacity)
+}

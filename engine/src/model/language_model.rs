@@ -21,6 +21,10 @@ impl LanguageModel {
     }
 
     /// The generator's body and output head, to start another model (the PRM) from them.
+    pub(super) fn parts(&self) -> (&TransformerBody, &Linear) {
+        (&self.body, &self.head)
+    }
+
     pub fn into_parts(self) -> (TransformerBody, Linear) {
         (self.body, self.head)
     }

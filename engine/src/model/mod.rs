@@ -1,12 +1,15 @@
 //! burn models: a decoder-only transformer body shared by the generator (language-model head)
 //! and the process reward model (a scalar head and the solution's likelihood, read at the end of every step).
-//! One code path runs on every burn device; burn's CPU backend adds two fast paths tested
-//! against it: GELU (`gelu`) and attention over the KV cache (`cpu_attention`).
+//! burn's operations run the models on every device and train them; on burn's CPU backend,
+//! inference runs a host forward pass instead (`host`: the same weights in plain memory, gemm,
+//! a fused attention over a host KV cache in `cpu_attention`, the GELU of `gelu`), tested
+//! against burn's.
 
 mod config;
 mod cpu_attention;
 mod fast_math;
 mod gelu;
+mod host;
 mod kv_cache;
 mod language_model;
 mod reward_model;
@@ -16,6 +19,7 @@ pub mod weights;
 
 pub use config::{ModelConfig, ModelConfigError, Positions};
 pub use gelu::gelu;
+pub use host::{HostInput, HostLanguageModel, HostRewardModel};
 pub use kv_cache::KvCache;
 pub use language_model::LanguageModel;
 pub use reward_model::RewardModel;

@@ -8,8 +8,7 @@
 //! alone did not learn to see that: trained on the same Monte-Carlo labels it ranked them no
 //! better than chance (0.55).
 
-use super::transformer::CacheWrite;
-use super::{KvCache, ModelConfig, TransformerBody};
+use super::{ModelConfig, TransformerBody};
 use crate::task::{ArithmeticChain, Task};
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
@@ -60,19 +59,17 @@ impl RewardModel {
         activation::sigmoid(self.logits(tokens, positions, mask))
     }
 
-    /// [`Self::forward`] through a fresh KV cache of `T` slots: on burn's CPU backend that runs
-    /// the fused CPU attention (`cpu_attention`) instead of burn's. The mask may be
-    /// [1, 1, T, T] for every row.
-    pub fn forward_through_cache(&self, config: &ModelConfig, tokens: Tensor<2, Int>, positions: Tensor<2, Int>, mask: Tensor<4>) -> Tensor<2> {
-        let [b, t] = tokens.dims();
-        let mut cache = KvCache::new(config, b, t, &tokens.device());
-        let hidden = self.body.forward(tokens.clone(), positions, mask, Some(CacheWrite { cache: &mut cache, start: 0 }));
-        activation::sigmoid(self.scores(hidden, tokens))
+
+    /// Body, head, language-model head, and the likelihood's weight.
+    pub(super) fn parts(&self) -> (&TransformerBody, &Linear, &Linear, Tensor<1>) {
+        (&self.body, &self.head, &self.lm_head, self.likelihood_weight.val())
     }
 
-    /// The head's logit plus the weighted log-likelihood of the solution up to each position.
-    /// The solution starts after the prompt's line break (the first step end); padding only
-    /// follows a row's tokens, so it never reaches a real position's score.
+    /// The token whose positions end a step: the likelihood counts from the first one on.
+    pub(super) fn step_end() -> crate::task::Token {
+        ArithmeticChain.tokenizer().step_end()
+    }
+
     fn scores(&self, hidden: Tensor<3>, tokens: Tensor<2, Int>) -> Tensor<2> {
         let [b, t, _] = hidden.dims();
         let head = self.head.forward(hidden.clone()).reshape([b, t]);
@@ -85,7 +82,7 @@ impl RewardModel {
         let of_next = log_probs.slice([0..b, 0..t - 1]).gather(2, next).reshape([b, t - 1]);
         let of_token = Tensor::cat(vec![Tensor::zeros([b, 1], &of_next.device()), of_next], 1);
         // Positions after the first line break: those with a break strictly before them.
-        let breaks = tokens.equal_elem(ArithmeticChain.tokenizer().step_end() as i64).float().cumsum(1);
+        let breaks = tokens.equal_elem(Self::step_end() as i64).float().cumsum(1);
         let before = Tensor::cat(vec![Tensor::zeros([b, 1], &breaks.device()), breaks.slice([0..b, 0..t - 1])], 1);
         let in_solution = before.greater_elem(0.0).float();
         let likelihood = (of_token * in_solution).cumsum(1);

@@ -37,6 +37,11 @@ impl Rotary {
     }
 
     /// Positions the tables cover.
+    /// The cosine and sine tables, `[positions, head_dim / 2]`.
+    pub(super) fn tables(&self) -> (&Tensor<2>, &Tensor<2>) {
+        (&self.cos, &self.sin)
+    }
+
     pub fn positions(&self) -> usize {
         self.cos.dims()[0]
     }

@@ -26,6 +26,11 @@ impl Attention {
         self.out.weight.dims()[0] / self.n_heads
     }
 
+    /// The fused query/key/value projection and the output projection.
+    pub(super) fn parts(&self) -> (&Linear, &Linear) {
+        (&self.qkv, &self.out)
+    }
+
     fn init(config: &ModelConfig, device: &Device) -> Self {
         let d = config.d_model;
         Attention {
@@ -37,7 +42,7 @@ impl Attention {
 
     /// `x`: [B, T, d]. `mask`: additive, [B, 1, T, K] where K is T without a cache and
     /// `start + T` with one. `rotary`: the tokens' angles, where positions are rotary.
-    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, rotary: Option<&RotaryAt>, layer: usize, mut cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, rotary: Option<&RotaryAt>, layer: usize, cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
         let [b, t, d] = x.dims();
         let h = self.n_heads;
         let dh = d / h;
@@ -45,9 +50,6 @@ impl Attention {
         if let Some(r) = rotary {
             // Keys are rotated before they are cached: a cached key keeps its own position.
             qkv = r.rotate_qkv(qkv, h);
-        }
-        if let Some(w) = cache.as_deref_mut().filter(|w| w.cache.on_host()) {
-            return self.out.forward(w.cache.attend_on_host(layer, w.start, qkv, mask));
         }
         let heads = |from: usize| qkv.clone().slice([0..b, 0..t, from..from + d]).reshape([b, t, h, dh]).swap_dims(1, 2);
         let (q, k, v) = (heads(0), heads(d), heads(2 * d));
@@ -62,6 +64,11 @@ impl Attention {
     }
 }
 
+/// A LayerNorm with the epsilon the host forward pass uses too.
+fn layer_norm(d: usize, device: &Device) -> LayerNorm {
+    LayerNormConfig::new(d).with_epsilon(super::host::LAYER_NORM_EPSILON).init(device)
+}
+
 /// One pre-norm transformer block: attention then an MLP, each with a residual.
 #[derive(Module, Debug)]
 pub struct Block {
@@ -73,12 +80,16 @@ pub struct Block {
 }
 
 impl Block {
+    pub(super) fn parts(&self) -> (&LayerNorm, &Attention, &LayerNorm, &Linear, &Linear) {
+        (&self.norm_attention, &self.attention, &self.norm_mlp, &self.up, &self.down)
+    }
+
     fn init(config: &ModelConfig, device: &Device) -> Self {
         let d = config.d_model;
         Block {
-            norm_attention: LayerNormConfig::new(d).init(device),
+            norm_attention: layer_norm(d, device),
             attention: Attention::init(config, device),
-            norm_mlp: LayerNormConfig::new(d).init(device),
+            norm_mlp: layer_norm(d, device),
             up: LinearConfig::new(d, config.d_ff).init(device),
             down: LinearConfig::new(config.d_ff, d).init(device),
         }
@@ -114,9 +125,14 @@ impl TransformerBody {
             tokens: EmbeddingConfig::new(config.vocab_size, config.d_model).init(device),
             positions,
             blocks: (0..config.n_layers).map(|_| Block::init(config, device)).collect(),
-            norm: LayerNormConfig::new(config.d_model).init(device),
+            norm: layer_norm(config.d_model, device),
             rotary,
         }
+    }
+
+    /// Token embeddings, learned position embeddings, blocks, final norm, rotary tables.
+    pub(super) fn parts(&self) -> (&Embedding, Option<&Embedding>, &[Block], &LayerNorm, Option<&Rotary>) {
+        (&self.tokens, self.positions.as_ref(), &self.blocks, &self.norm, self.rotary.as_ref())
     }
 
     /// The same body with room for `max_len` positions. Rotary angles are computed for them;
