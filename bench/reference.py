@@ -44,6 +44,9 @@ from safetensors.torch import load_file
 MASK_VALUE = -1.0e4
 # burn's LayerNormConfig default.
 LN_EPS = 1e-5
+# Manifest entries that are process reward models with their own body (prm_large's body is the
+# large model's, its file only the head: not covered here).
+PRM_ROLES = ("prm", "prm_hard")
 
 # Special tokens (engine/src/task/tokenizer.rs); characters follow, sorted, from id 4.
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<rev>"]
@@ -236,6 +239,23 @@ class PonderLM(torch.nn.Module):
 
     def load_burn_state(self, tensors):
         """Copies burn's safetensors (names `body.*`, `head.*`) into this module."""
+        ours = self.burn_names()
+        missing = sorted(set(ours) - set(tensors))
+        unexpected = sorted(set(tensors) - set(ours))
+        if missing or unexpected:
+            raise ValueError(f"tensors do not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        with torch.no_grad():
+            for name, (param, transpose) in ours.items():
+                src = tensors[name].to(torch.float32)
+                if transpose:
+                    src = src.t()
+                if tuple(src.shape) != tuple(param.shape):
+                    raise ValueError(f"{name}: shape {tuple(tensors[name].shape)} does not fit {tuple(param.shape)} (after transposing: {transpose})")
+                param.copy_(src.contiguous())
+        return self
+
+    def burn_names(self):
+        """burn's tensor name -> (this module's parameter, whether burn stores it transposed)."""
         ours = {}
 
         def linear(prefix, module):
@@ -259,20 +279,7 @@ class PonderLM(torch.nn.Module):
             linear(p + ".down", blk.down)
         norm("body.norm", self.norm)
         linear("head", self.head)
-
-        missing = sorted(set(ours) - set(tensors))
-        unexpected = sorted(set(tensors) - set(ours))
-        if missing or unexpected:
-            raise ValueError(f"tensors do not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
-        with torch.no_grad():
-            for name, (param, transpose) in ours.items():
-                src = tensors[name].to(torch.float32)
-                if transpose:
-                    src = src.t()
-                if tuple(src.shape) != tuple(param.shape):
-                    raise ValueError(f"{name}: shape {tuple(tensors[name].shape)} does not fit {tuple(param.shape)} (after transposing: {transpose})")
-                param.copy_(src.contiguous())
-        return self
+        return ours
 
     # -- forward passes --------------------------------------------------------------------------
 
@@ -309,6 +316,41 @@ class PonderLM(torch.nn.Module):
         return KvCache(self.config, batch, capacity or self.config["max_len"])
 
 
+class PonderPRM(PonderLM):
+    """The process reward model (engine/src/model/reward_model.rs): the body, a scalar head,
+    and the solution's log-likelihood so far under its own LM head, weighted."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        d = config["d_model"]
+        self.head = torch.nn.Linear(d, 1)
+        self.lm_head = torch.nn.Linear(d, config["vocab_size"])
+        self.likelihood_weight = torch.nn.Parameter(torch.zeros(1))
+
+    def burn_names(self):
+        ours = super().burn_names()
+        ours["lm_head.weight"] = (self.lm_head.weight, True)
+        ours["lm_head.bias"] = (self.lm_head.bias, False)
+        ours["likelihood_weight"] = (self.likelihood_weight, False)
+        return ours
+
+    def probabilities(self, tokens, step_end):
+        """P(on track) [B, T] at every position of right-padded tokens [B, T] (int64)."""
+        b, t = tokens.shape
+        positions = torch.arange(t).expand(b, t)
+        h = self.hidden(tokens, positions, causal_mask(t))
+        logits = self.head(h).squeeze(-1)
+        if t > 1:
+            log_probs = F.log_softmax(self.lm_head(h), dim=-1)
+            of_next = log_probs[:, :-1].gather(2, tokens[:, 1:].unsqueeze(-1)).squeeze(-1)
+            of_token = torch.cat([torch.zeros(b, 1), of_next], dim=1)
+            # Positions after the first line break count: those with a break strictly before.
+            breaks = (tokens == step_end).float().cumsum(1)
+            before = torch.cat([torch.zeros(b, 1), breaks[:, :-1]], dim=1)
+            logits = logits + (of_token * (before > 0).float()).cumsum(1) * self.likelihood_weight
+        return torch.sigmoid(logits)
+
+
 def forbidden_bias(vocab):
     """Keeps padding, start and revision markers from being sampled (infer/sampling.rs)."""
     bias = torch.zeros(vocab)
@@ -327,7 +369,7 @@ def load(models_dir, role="generator", verify=True):
             actual = hashlib.sha256(f.read()).hexdigest()
         if actual != entry["sha256"]:
             raise ValueError(f"{entry['file']}: sha256 is {actual}, but the manifest says {entry['sha256']}")
-    model = PonderLM(entry["config"])
+    model = (PonderPRM if role in PRM_ROLES else PonderLM)(entry["config"])
     model.load_burn_state(load_file(path))
     model.eval()
     model.tokenizer = Tokenizer(manifest["alphabet"])
@@ -529,6 +571,42 @@ def cmd_bench(model, prompt, batches, new_tokens, runs, greedy, temperature, see
     return 0
 
 
+def cmd_score(model, path, runs, as_json):
+    """Times the PRM over the sequences in FILE ({"sequences": [[ids]], "chunk": rows per
+    forward pass}): real tokens per second of the forward passes, median of `runs` after a
+    warm-up; also the probability at each sequence's step ends (after its context), to check."""
+    with open(path) as f:
+        spec = json.load(f)
+    seqs, chunk, contexts = spec["sequences"], spec["chunk"], spec["context_lengths"]
+    step_end = model.tokenizer.encode("\n")[0]
+
+    def score_all():
+        out = []
+        for i in range(0, len(seqs), chunk):
+            part = seqs[i:i + chunk]
+            t = max(len(s) for s in part)
+            tokens = torch.full((len(part), t), PAD, dtype=torch.int64)
+            for r, s in enumerate(part):
+                tokens[r, :len(s)] = torch.tensor(s, dtype=torch.int64)
+            out.extend(model.probabilities(tokens, step_end))
+        return out
+
+    rates = []
+    total = sum(len(s) for s in seqs)
+    for run in range(runs + 1):
+        started = time.perf_counter()
+        probs = score_all()
+        secs = time.perf_counter() - started
+        if run > 0:
+            rates.append(total / secs)
+    rates.sort()
+    # The engine's step ends (infer::step_ends): line breaks and the end of the answer.
+    at_step_ends = [[float(p[c + i]) for i, tok in enumerate(s[c:]) if tok in (step_end, EOS)] for s, c, p in zip(seqs, contexts, probs)]
+    report = {"torch": torch.__version__, "threads": torch.get_num_threads(), "tokens_per_second": rates[len(rates) // 2], "runs": len(rates), "step_end_probabilities": at_step_ends}
+    print(json.dumps(report) if as_json else f"pytorch PRM scoring: {report['tokens_per_second']:.0f} tokens/s")
+    return 0
+
+
 def parse_ints(text):
     return [int(x) for x in text.split(",") if x.strip()]
 
@@ -551,6 +629,7 @@ def main(argv=None):
     ap.add_argument("--write-check", metavar="FILE", help="write a --check file from this script's own forward pass")
     ap.add_argument("--solve", metavar="EXPR", help="decode a solution for the problem EXPR (e.g. 5+9), greedy unless --sample")
     ap.add_argument("--sample", action="store_true", help="with --solve: sample at --temperature instead of greedy")
+    ap.add_argument("--score", metavar="FILE", help="with --role prm: time the PRM's scoring of the sequences in FILE (written by ponder bench --reference)")
     ap.add_argument("--train", metavar="FILE", help="time a training loop on the config and batches in FILE (written by ponder bench --train)")
     a = ap.parse_args(argv)
 
@@ -566,6 +645,12 @@ def main(argv=None):
     torch.manual_seed(a.seed)
     with torch.inference_mode():
         model = load(a.models, a.role)
+        if a.score:
+            if a.role not in PRM_ROLES:
+                ap.error(f"--score needs --role {' or '.join(PRM_ROLES)}")
+            return cmd_score(model, a.score, a.runs, a.json)
+        if isinstance(model, PonderPRM):
+            ap.error(f"--role {a.role} is a process reward model: only --score times it")
         if a.check:
             return cmd_check(model, a.check)
         if a.write_check:

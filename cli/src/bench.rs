@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use engine::Device;
 use engine::backend::BackendInfo;
-use engine::infer::{PrmScorer, ScoreItem, Scorer, decode_throughput};
+use engine::infer::{PrmScorer, SCORE_CHUNK, ScoreItem, Scorer, decode_throughput};
 use engine::models::Models;
 use engine::search::{Common, Knobs, NoEvents, StrategyName, Verifier};
 use engine::solve::{self as run, Drive};
@@ -277,7 +277,50 @@ fn reference_section(a: &BenchArgs, prompt: &[Token], tokens: usize, runs: usize
     if !a.json {
         println!("pytorch {} ({} threads): logits max |diff| {:.2e} against the engine", timing["torch"], timing["threads"], check["max_abs_diff"].as_f64().unwrap_or(f64::NAN));
     }
-    Ok(serde_json::json!({ "check": check, "torch": timing["torch"], "threads": timing["threads"], "rounds": a.rounds, "batches": ratios }))
+    let prm = prm_reference(a, &m, runs)?;
+    Ok(serde_json::json!({ "check": check, "torch": timing["torch"], "threads": timing["threads"], "rounds": a.rounds, "batches": ratios, "prm": prm }))
+}
+
+/// The PRM's scoring against a PyTorch forward pass of the same verifier on the same
+/// solutions, in the same chunks, in `--rounds` alternating rounds; the step-end
+/// probabilities of both are compared first.
+fn prm_reference(a: &BenchArgs, m: &Models, runs: usize) -> Result<serde_json::Value> {
+    let items = prm_items();
+    let tokenizer = ArithmeticChain.tokenizer();
+    let ours = pollster::block_on(PrmScorer::new(&m.prm.0, &m.prm.1, &tokenizer, &m.device).score(&items))?;
+    let mut rounds = Vec::new();
+    let mut max_abs_diff = 0.0f64;
+    for round in 0..a.rounds {
+        let ponder = prm_rate(m, &items, runs)?;
+        let torch = reference::time_scoring(&a.models.models, &items, SCORE_CHUNK, runs)?;
+        if round == 0 {
+            let theirs: Vec<Vec<f64>> = serde_json::from_value(torch["step_end_probabilities"].clone())?;
+            if theirs.len() != ours.len() || theirs.iter().zip(&ours).any(|(t, o)| t.len() != o.len()) {
+                bail!("the PyTorch PRM scored other step ends than the engine");
+            }
+            max_abs_diff = theirs.iter().flatten().zip(ours.iter().flatten()).map(|(t, &o)| (t - o as f64).abs()).fold(0.0, f64::max);
+            if max_abs_diff > 1e-4 {
+                bail!("the PyTorch PRM's probabilities differ from the engine's by {max_abs_diff:.2e}");
+            }
+        }
+        rounds.push((ponder, torch["tokens_per_second"].as_f64().unwrap_or(f64::NAN)));
+    }
+    let ratios: Vec<f64> = rounds.iter().map(|(p, t)| p / t).collect();
+    let ratio = median(ratios.clone()).unwrap_or(f64::NAN);
+    let (ponder, torch) = (median(rounds.iter().map(|r| r.0).collect()).unwrap_or(f64::NAN), median(rounds.iter().map(|r| r.1).collect()).unwrap_or(f64::NAN));
+    if !a.json {
+        let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+        println!("pytorch PRM scoring: {torch:.0} tokens/s, ponder cpu {ponder:.0}: ponder / pytorch = {ratio:.2} (rounds: {}); step-end probabilities max |diff| {max_abs_diff:.2e}", listed.join(" "));
+    }
+    Ok(serde_json::json!({
+        "items": PRM_ITEMS,
+        "chunk": SCORE_CHUNK,
+        "max_abs_diff": max_abs_diff,
+        "pytorch_tokens_per_second": torch,
+        "ponder_cpu_tokens_per_second": ponder,
+        "ponder_over_pytorch": ratio,
+        "rounds": rounds.iter().map(|&(p, t)| serde_json::json!({ "ponder_cpu_tokens_per_second": p, "pytorch_tokens_per_second": t })).collect::<Vec<_>>(),
+    }))
 }
 
 /// Solutions the PRM scores per measurement: the reference solutions of this many level-3
@@ -290,36 +333,49 @@ struct Workloads {
     beam_64_seconds: f64,
 }
 
-/// The PRM's scoring throughput and the wall time of a best-of-64 and a budget-64 beam search
-/// (PRM-weighted, the strategies' defaults), each the median of `runs` after a warm-up.
-fn workloads(models: &Models, runs: usize) -> Result<Workloads> {
+/// The reference solutions of [`PRM_ITEMS`] level-3 problems, ended, to score.
+fn prm_items() -> Vec<ScoreItem> {
     let task = ArithmeticChain;
     let tokenizer = task.tokenizer();
-    let level = Level::new(3)?;
-    let problem = task.generate(level, 0, 0);
-    let items: Vec<ScoreItem> = (0..PRM_ITEMS as u64)
+    let level = Level::new(3).expect("level 3 exists");
+    (0..PRM_ITEMS as u64)
         .map(|i| {
             let p = task.generate(level, 0, i);
             let mut solution = tokenizer.encode(&task.reference_solution(&p)).expect("solutions use the task's alphabet");
             solution.push(Tokenizer::EOS);
-            ScoreItem { context: ArithmeticChain.prompt_tokens(&p), solution }
+            ScoreItem { context: task.prompt_tokens(&p), solution }
         })
-        .collect();
-    let median_of_runs = |f: &mut dyn FnMut() -> Result<f64>| -> Result<f64> {
-        f()?;
-        let xs = (0..runs.max(1)).map(|_| f()).collect::<Result<Vec<f64>>>()?;
-        Ok(median(xs).unwrap_or(f64::NAN))
-    };
+        .collect()
+}
+
+/// Median of `runs` calls of `f` after one warm-up call.
+fn median_of_runs(runs: usize, f: &mut dyn FnMut() -> Result<f64>) -> Result<f64> {
+    f()?;
+    let xs = (0..runs.max(1)).map(|_| f()).collect::<Result<Vec<f64>>>()?;
+    Ok(median(xs).unwrap_or(f64::NAN))
+}
+
+/// The PRM's scoring throughput on `items`: tokens of the sequences per second.
+fn prm_rate(models: &Models, items: &[ScoreItem], runs: usize) -> Result<f64> {
+    let tokenizer = ArithmeticChain.tokenizer();
     let (prm, prm_config) = &models.prm;
-    let prm_tokens_per_second = median_of_runs(&mut || {
+    median_of_runs(runs, &mut || {
         let mut scorer = PrmScorer::new(prm, prm_config, &tokenizer, &models.device);
         let started = Instant::now();
-        pollster::block_on(scorer.score(&items))?;
+        pollster::block_on(scorer.score(items))?;
         Ok(scorer.tokens_scored() as f64 / started.elapsed().as_secs_f64().max(1e-9))
-    })?;
+    })
+}
+
+/// The PRM's scoring throughput and the wall time of a best-of-64 and a budget-64 beam search
+/// (PRM-weighted, the strategies' defaults), each the median of `runs` after a warm-up.
+fn workloads(models: &Models, runs: usize) -> Result<Workloads> {
+    let task = ArithmeticChain;
+    let problem = task.generate(Level::new(3)?, 0, 0);
+    let prm_tokens_per_second = prm_rate(models, &prm_items(), runs)?;
     let search = |name: StrategyName| {
         let strategy = Knobs { budget: 64, ..Knobs::default() }.strategy(name)?;
-        median_of_runs(&mut || {
+        median_of_runs(runs, &mut || {
             let started = Instant::now();
             pollster::block_on(run::solve(models, &problem, &strategy, Common::default(), Verifier::Prm, Drive::default(), &mut NoEvents))?;
             Ok(started.elapsed().as_secs_f64())

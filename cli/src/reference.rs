@@ -1,12 +1,13 @@
 //! The PyTorch reference (`bench/reference.py`): the same architecture in PyTorch on the CPU,
 //! reading the same safetensors. `ponder bench --reference` first checks that it computes the
-//! same logits as the engine, then times it on the same batches.
+//! same logits as the engine, then times it on the same batches; the PRM likewise, on the
+//! same solutions.
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Int, Tensor, TensorData};
 use engine::Device;
 use engine::model::LanguageModel;
-use engine::infer::right_padded;
+use engine::infer::{ScoreItem, right_padded};
 use engine::task::{ArithmeticChain, Level, Task, Token};
 use engine::train::corpus::solution_tokens;
 use serde_json::{Value, json};
@@ -83,6 +84,19 @@ pub fn time_decode(models_dir: &Path, prompt: &[Token], batches: &[usize], token
         runs.to_string(),
         "--json".into(),
     ])
+}
+
+/// The script's PRM scoring of `items` (context + solution each), in forward passes of `chunk`
+/// rows as the engine's scorer: its tokens/s and its probability at every step end.
+pub fn time_scoring(models_dir: &Path, items: &[ScoreItem], chunk: usize, runs: usize) -> Result<Value> {
+    let sequences: Vec<Vec<Token>> = items.iter().map(|it| it.context.iter().chain(&it.solution).copied().collect()).collect();
+    let context_lengths: Vec<usize> = items.iter().map(|it| it.context.len()).collect();
+    let file = std::env::temp_dir().join(format!("ponder-reference-score-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&json!({ "sequences": sequences, "context_lengths": context_lengths, "chunk": chunk }))?)?;
+    let args = ["--models".into(), models_dir.display().to_string(), "--role".into(), "prm".into(), "--score".into(), file.display().to_string(), "--runs".into(), runs.to_string(), "--json".into()];
+    let timing = run(&args);
+    let _ = std::fs::remove_file(&file);
+    timing
 }
 
 /// The script's training loop on the config and batches in `spec` (see `bench --train`).
