@@ -5,7 +5,7 @@
 use engine::backend;
 use engine::infer::{CancelToken, DecodeLimits, Decoder, Generator, PrmScorer, RowStart, ScoreItem, Scorer, StopAt, right_padded};
 use engine::model::weights::{random_language_model, random_reward_model};
-use engine::model::{HostInput, HostLanguageModel, HostRewardModel, KvCache, LanguageModel, MASK_VALUE, ModelConfig, Positions};
+use engine::model::{CacheAttention, HostInput, HostLanguageModel, HostRewardModel, KvCache, LanguageModel, MASK_VALUE, ModelConfig, Positions};
 use engine::task::{ArithmeticChain, Level, Task, Token, Tokenizer};
 use engine::Device;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -158,7 +158,7 @@ fn backends_agree_with_the_cpu_reference() {
 /// The PRM scores on the CPU through the host forward pass; its probabilities at every
 /// position of right-padded sequences are those of burn's own forward pass.
 #[test]
-fn prm_scoring_through_the_cpu_attention_matches_burn() {
+fn the_host_reward_model_matches_burn() {
     let cfg = config();
     let d = backend::cpu().0;
     let prm = random_reward_model(&cfg, 29, &d).unwrap();
@@ -237,6 +237,47 @@ fn forked_rows_continue_like_their_parent() {
     }
 }
 
+/// Counts the launches of each kernel while installed (cubecl's launch observer).
+#[derive(Default)]
+struct Launches(std::sync::Mutex<std::collections::HashMap<&'static str, usize>>);
+
+impl cubecl_runtime::logging::LaunchObserver for Launches {
+    fn launched(&self, kernel: &'static str) {
+        *self.0.lock().unwrap().entry(kernel).or_default() += 1;
+    }
+}
+
+/// On wgpu, attention over the cache runs as one hand-written WGSL dispatch per layer
+/// (`shaders/cached_attention.wgsl`); it must decode exactly as burn's operations do: a
+/// left-padded batch of mixed lengths, steps that park finished rows, and forks. (The logits of
+/// prefill and of single decode steps are compared with the full forward pass to 1e-4 in
+/// `kv_cache_decoding_equals_full_forward`, which goes through the kernel on wgpu too.)
+#[test]
+fn the_wgpu_attention_kernel_decodes_like_burn_operations() {
+    let Some((_, d)) = devices().into_iter().find(|(name, _)| *name == "wgpu") else { return };
+    let launches = std::sync::Arc::new(Launches::default());
+    for cfg in both_positions() {
+        let lm = random_language_model(&cfg, 17, &d).unwrap();
+        let run = |attention| {
+            let limits = DecodeLimits { max_new_tokens: 30, max_step_tokens: 31, ..DecodeLimits::default() };
+            let mut dec = Decoder::new(&lm, &cfg, &ArithmeticChain.tokenizer(), &d, limits, CancelToken::new()).with_cache_attention(attention);
+            let starts = [sample_tokens(9), sample_tokens(14), sample_tokens(4)];
+            pollster::block_on(dec.start(starts.iter().enumerate().map(|(i, c)| RowStart { context: c.clone(), seed: i as u64 }).collect())).unwrap();
+            pollster::block_on(dec.extend(StopAt::StepEnd, 0.0, None, &mut |_, _| {})).unwrap();
+            dec.select(&[1, 1, 0, 2], &[5, 6, 7, 8]).unwrap();
+            pollster::block_on(dec.extend(StopAt::AnswerEnd, 0.0, None, &mut |_, _| {})).unwrap();
+            dec.rows().iter().map(|r| r.tokens.clone()).collect::<Vec<_>>()
+        };
+        let by_burn = run(CacheAttention::BurnOperations);
+        let watching = cubecl_runtime::logging::LaunchObservation::new(launches.clone());
+        let by_kernel = run(CacheAttention::Kernel);
+        drop(watching);
+        assert_eq!(by_kernel, by_burn, "{:?} positions: the kernel decoded other tokens", cfg.positions);
+    }
+    let kernel_launches: usize = launches.0.lock().unwrap().iter().filter(|(name, _)| name.contains("CachedAttentionKernel")).map(|(_, n)| n).sum();
+    assert!(kernel_launches > 0, "the WGSL attention kernel never ran: {:?}", launches.0.lock().unwrap().keys().collect::<Vec<_>>());
+}
+
 /// A row that ends at the model's last position must not stop the others: when the batch's
 /// shared slots run out, the cache is rebuilt from the rows still decoding (a finished row at
 /// full length once made the rebuild fail with "a context of N tokens does not fit").
@@ -299,7 +340,7 @@ fn a_batch_past_the_cache_limit_is_split_into_parts_with_the_same_result() {
 fn the_host_forward_pass_matches_burn_over_a_tensor_cache() {
     for cfg in both_positions() {
         for rows in [5, 40] {
-            cpu_attention_matches_burn(&cfg, rows);
+            host_forward_matches_burn(&cfg, rows);
         }
     }
 }
@@ -324,7 +365,7 @@ fn rotary_positions_read_distances_not_places() {
     assert!(max_diff(&logits_from(&learned, 0), &logits_from(&learned, 150)) > 1e-2, "learned positions should depend on the place");
 }
 
-fn cpu_attention_matches_burn(cfg: &ModelConfig, rows: usize) {
+fn host_forward_matches_burn(cfg: &ModelConfig, rows: usize) {
     let cfg = cfg.clone();
     let d = backend::cpu().0;
     let lm = random_language_model(&cfg, 23, &d).unwrap();

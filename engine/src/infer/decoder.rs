@@ -8,7 +8,7 @@
 
 use super::sampling::{forbidden_bias, sample, sample_on_host};
 use super::{CancelToken, FinishReason, Generator, InferError, Row, RowStart, StopAt};
-use crate::model::{HostInput, HostLanguageModel, KvCache, LanguageModel, MASK_VALUE, ModelConfig, on_cpu};
+use crate::model::{CacheAttention, HostInput, HostLanguageModel, KvCache, LanguageModel, MASK_VALUE, ModelConfig, on_cpu};
 use crate::task::{Token, Tokenizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
@@ -128,6 +128,7 @@ pub struct Decoder<'m> {
     slot: usize,
     stats: DecodeStats,
     pause: Option<super::Pause>,
+    cache_attention: CacheAttention,
 }
 
 impl<'m> Decoder<'m> {
@@ -151,7 +152,15 @@ impl<'m> Decoder<'m> {
             slot: 0,
             stats: DecodeStats::default(),
             pause: None,
+            cache_attention: CacheAttention::default(),
         }
+    }
+
+    /// How a cache of burn tensors is attended on wgpu (the hand-written kernel by default);
+    /// set before [`Self::start`].
+    pub fn with_cache_attention(mut self, attention: CacheAttention) -> Self {
+        self.cache_attention = attention;
+        self
     }
 
     /// Awaits `pause` after every decode step (see [`super::Pause`]).
@@ -216,7 +225,7 @@ impl<'m> Decoder<'m> {
                 parts.push(cache);
                 continue;
             }
-            let mut cache = KvCache::new(&self.config, n, capacity, &self.device);
+            let mut cache = KvCache::new(&self.config, n, capacity, &self.device).attended_by(self.cache_attention);
             if t0 > 0 {
                 let (tokens, positions, mask) = left_padded(chunk, t0);
                 self.stats.tokens_prefilled += chunk.iter().map(|f| f.len() as u64).sum::<u64>();

@@ -18,6 +18,18 @@ pub struct KvCache {
     capacity: usize,
     /// Slots `0..written` may hold keys of some row (host caches; the rest are zeros).
     written: usize,
+    attention: CacheAttention,
+}
+
+/// How a cache of burn tensors is attended on wgpu.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CacheAttention {
+    /// One hand-written WGSL dispatch per layer (`model::wgpu_attention`) where the tensors
+    /// allow it; burn's operations elsewhere (other devices, autodiff).
+    #[default]
+    Kernel,
+    /// burn's operations always: the reference the kernel is tested and counted against.
+    BurnOperations,
 }
 
 enum Storage {
@@ -48,7 +60,33 @@ impl KvCache {
     }
 
     fn with_storage(config: &ModelConfig, batch: usize, capacity: usize, storage: Storage) -> Self {
-        KvCache { storage, heads: config.n_heads, head_dim: config.head_dim(), batch, capacity, written: 0 }
+        KvCache { storage, heads: config.n_heads, head_dim: config.head_dim(), batch, capacity, written: 0, attention: CacheAttention::default() }
+    }
+
+    /// The same cache, attended as `attention` says.
+    pub fn attended_by(mut self, attention: CacheAttention) -> Self {
+        self.attention = attention;
+        self
+    }
+
+    pub fn attention(&self) -> CacheAttention {
+        self.attention
+    }
+
+    /// Takes `layer`'s key and value buffers (`[B, H, capacity, dh]`) out of a tensor cache,
+    /// so that a kernel owns them uniquely and writes slots `..end` in place; they go back
+    /// with [`KvCache::put_layer`].
+    pub(crate) fn take_layer(&mut self, layer: usize, end: usize) -> Option<(Tensor<4>, Tensor<4>)> {
+        assert!(end <= self.capacity, "KV cache overflow: slot {end} > capacity {}", self.capacity);
+        let Storage::Tensors(layers) = &mut self.storage else { return None };
+        let (ks, vs) = &mut layers[layer];
+        self.written = self.written.max(end);
+        Some((ks.take().expect("cache buffer present"), vs.take().expect("cache buffer present")))
+    }
+
+    pub(crate) fn put_layer(&mut self, layer: usize, keys: Tensor<4>, values: Tensor<4>) {
+        let Storage::Tensors(layers) = &mut self.storage else { unreachable!("only tensor caches are taken") };
+        layers[layer] = (Some(keys), Some(values));
     }
 
     /// Floats of one row of one layer's keys (or values) in host memory.

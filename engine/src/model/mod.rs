@@ -3,7 +3,8 @@
 //! burn's operations run the models on every device and train them; on burn's CPU backend,
 //! inference runs a host forward pass instead (`host`: the same weights in plain memory, gemm,
 //! a fused attention over a host KV cache in `cpu_attention`, the GELU of `gelu`), tested
-//! against burn's.
+//! against burn's. On wgpu, cached attention runs as one hand-written WGSL dispatch per layer
+//! (`wgpu_attention`), tested against burn's operations.
 
 mod config;
 mod cpu_attention;
@@ -16,11 +17,12 @@ mod reward_model;
 pub mod rotary;
 mod transformer;
 pub mod weights;
+mod wgpu_attention;
 
 pub use config::{ModelConfig, ModelConfigError, Positions};
 pub use gelu::gelu;
-pub use host::{HostInput, HostLanguageModel, HostRewardModel};
-pub use kv_cache::KvCache;
+pub use host::{HostInput, HostLanguageModel, HostRewardModel, host_threads};
+pub use kv_cache::{CacheAttention, KvCache};
 pub use language_model::LanguageModel;
 pub use reward_model::RewardModel;
 pub use transformer::{Attention, Block, TransformerBody};

@@ -36,12 +36,12 @@ impl Rotary {
         Rotary { cos: table(f64::cos), sin: table(f64::sin) }
     }
 
-    /// Positions the tables cover.
     /// The cosine and sine tables, `[positions, head_dim / 2]`.
     pub(super) fn tables(&self) -> (&Tensor<2>, &Tensor<2>) {
         (&self.cos, &self.sin)
     }
 
+    /// Positions the tables cover.
     pub fn positions(&self) -> usize {
         self.cos.dims()[0]
     }
@@ -63,6 +63,11 @@ pub struct RotaryAt {
 }
 
 impl RotaryAt {
+    /// The cosines and sines, `[B, T, 1, head_dim / 2]`.
+    pub(super) fn tables(&self) -> (&Tensor<4>, &Tensor<4>) {
+        (&self.cos, &self.sin)
+    }
+
     /// Rotates the queries and keys of a fused projection `qkv` (`[B, T, 3d]`: queries, keys,
     /// values, each split into `heads` heads); the values pass through.
     pub fn rotate_qkv(&self, qkv: Tensor<3>, heads: usize) -> Tensor<3> {

@@ -42,11 +42,16 @@ impl Attention {
 
     /// `x`: [B, T, d]. `mask`: additive, [B, 1, T, K] where K is T without a cache and
     /// `start + T` with one. `rotary`: the tokens' angles, where positions are rotary.
-    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, rotary: Option<&RotaryAt>, layer: usize, cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, mask: Tensor<4>, rotary: Option<&RotaryAt>, layer: usize, mut cache: Option<&mut CacheWrite<'_>>) -> Tensor<3> {
         let [b, t, d] = x.dims();
         let h = self.n_heads;
         let dh = d / h;
         let mut qkv = self.qkv.forward(x);
+        if let Some(w) = &mut cache
+            && let Some(context) = super::wgpu_attention::cached_attention(&qkv, rotary.map(RotaryAt::tables), &mask, w.cache, layer, w.start, h)
+        {
+            return self.out.forward(context);
+        }
         if let Some(r) = rotary {
             // Keys are rotated before they are cached: a cached key keeps its own position.
             qkv = r.rotate_qkv(qkv, h);
