@@ -10,6 +10,7 @@ use clap::Args;
 use engine::Device;
 use engine::backend::BackendInfo;
 use engine::infer::{PrmScorer, SCORE_CHUNK, ScoreItem, Scorer, decode_throughput};
+use engine::model::CacheAttention;
 use engine::models::Models;
 use engine::search::{Common, Knobs, NoEvents, StrategyName, Verifier};
 use engine::solve::{self as run, Drive};
@@ -44,6 +45,10 @@ pub struct BenchArgs {
     /// A shorter run (fewer tokens, one measurement).
     #[arg(long)]
     pub quick: bool,
+    /// Also count the compute dispatches of a decode step on wgpu at each batch size, by
+    /// kernel (cubecl's launch observer).
+    #[arg(long)]
+    pub dispatches: bool,
     /// Instead of decoding: training tokens/s of the generator's and the larger model's
     /// shapes on the CPU against a PyTorch loop on the same batches (needs torch), in
     /// --rounds alternating rounds.
@@ -70,6 +75,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let prompt = ArithmeticChain.prompt_tokens(&ArithmeticChain.generate(Level::new(3)?, 0, 0));
     let mut decode = Vec::new();
     let mut workloads = Vec::new();
+    let mut dispatches = Vec::new();
     for backend in backends {
         // Before the backend starts, so its peak is its own.
         reset_peak_memory();
@@ -77,14 +83,29 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         let m = weights_dir::load_models(&a.models.models, a.models.init_seed, &device)?;
         decode.extend(measure_decode(&a, &m, &device, &info, &prompt, tokens, runs)?);
         workloads.push(measure_workloads(&a, &m, &info, runs)?);
+        if a.dispatches && info.kind == "wgpu" {
+            for &batch in &a.batches {
+                for attention in [CacheAttention::BurnOperations, CacheAttention::Kernel] {
+                    let counted = crate::dispatches::decode_dispatches(&m.generator.0, &m.generator.1, &device, &prompt, batch, tokens, attention)?;
+                    if !a.json {
+                        print_dispatches(&counted);
+                    }
+                    dispatches.push(counted);
+                }
+            }
+        }
     }
     let mut report = serde_json::json!({
         "decode": decode,
         "workloads": workloads,
         "model": "generator",
         "machine": crate::host::machine(),
+        "ponder_cpu_threads": engine::model::host_threads(),
         "notes": "workloads: medians after a warm-up, on the level-3 problem of the decode runs; peak_memory_bytes: the process's peak resident memory while that backend ran (VmHWM, reset before each backend; GPU memory not included)",
     });
+    if a.dispatches {
+        report["dispatches"] = dispatches.into();
+    }
     if a.reference {
         report["reference"] = reference_section(&a, &prompt, tokens, runs, &decode)?;
     }
@@ -92,6 +113,20 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(())
+}
+
+fn print_dispatches(counted: &serde_json::Value) {
+    println!(
+        "wgpu  batch {:4}, attention by {}: {:.1} dispatches per decode step ({} steps; prefill {}):",
+        counted["batch"],
+        counted["attention"].as_str().unwrap_or("?"),
+        counted["dispatches_per_step"].as_f64().unwrap_or(f64::NAN),
+        counted["decode_steps"],
+        counted["prefill_dispatches"]
+    );
+    for k in counted["per_step_by_kernel"].as_array().into_iter().flatten() {
+        println!("  {:6.1}  {}", k["per_step"].as_f64().unwrap_or(f64::NAN), k["kernel"].as_str().unwrap_or("?"));
+    }
 }
 
 /// `--train`: the training comparison with PyTorch, printed per round as it goes.
@@ -170,9 +205,9 @@ fn measure_decode(a: &BenchArgs, m: &Models, device: &Device, info: &BackendInfo
         let t = pollster::block_on(decode_throughput(lm, config, device, prompt, batch, tokens, runs, &now))?;
         let (median, readbacks_per_step) = (t.tokens_per_second, t.readbacks_per_step);
         if !a.json {
-            println!("{:5} batch {:4}: {:10.0} tokens/s  {readbacks_per_step:.2} read-backs per step  ({})", info.kind, batch, median, info.adapter);
+            println!("{:5} batch {:4}: {:10.0} tokens/s  {:.1} tokens per row  {readbacks_per_step:.2} read-backs per step  ({})", info.kind, batch, median, t.mean_tokens_per_row, info.adapter);
         }
-        rows.push(serde_json::json!({ "backend": info.kind, "adapter": info.adapter, "batch": batch, "tokens_per_second": median, "runs": t.runs, "tokens_per_row": tokens, "readbacks_per_step": readbacks_per_step }));
+        rows.push(serde_json::json!({ "backend": info.kind, "adapter": info.adapter, "batch": batch, "tokens_per_second": median, "runs": t.runs, "tokens_per_row": tokens, "mean_tokens_per_row": t.mean_tokens_per_row, "readbacks_per_step": readbacks_per_step }));
     }
     Ok(rows)
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod choices;
 mod devices;
+mod dispatches;
 mod eval;
 mod experiment;
 mod figures;

@@ -12,6 +12,8 @@ pub struct DecodeThroughput {
     pub tokens_per_second: f64,
     /// Device-to-host read-backs per decode step (the target: one, for the whole batch).
     pub readbacks_per_step: f64,
+    /// Tokens a row decoded on average before it ended its answer or reached the limit.
+    pub mean_tokens_per_row: f64,
     pub runs: usize,
 }
 
@@ -32,6 +34,7 @@ pub async fn decode_throughput(
     let tokenizer = ArithmeticChain.tokenizer();
     let mut rates = Vec::new();
     let mut readbacks_per_step = 0.0;
+    let mut mean_tokens_per_row = 0.0;
     for run in 0..runs.max(1) + 1 {
         let limits = DecodeLimits { max_new_tokens: tokens, max_step_tokens: tokens + 1, ..DecodeLimits::default() };
         let mut decoder = Decoder::new(lm, config, &tokenizer, device, limits, CancelToken::new());
@@ -41,10 +44,11 @@ pub async fn decode_throughput(
         let seconds = (now_seconds() - started).max(1e-9);
         let stats = decoder.stats();
         readbacks_per_step = stats.readbacks as f64 / stats.decode_steps.max(1) as f64;
+        mean_tokens_per_row = stats.tokens_generated as f64 / batch.max(1) as f64;
         if run > 0 {
             rates.push(stats.tokens_generated as f64 / seconds);
         }
     }
     rates.sort_by(f64::total_cmp);
-    Ok(DecodeThroughput { tokens_per_second: rates[rates.len() / 2], readbacks_per_step, runs: rates.len() })
+    Ok(DecodeThroughput { tokens_per_second: rates[rates.len() / 2], readbacks_per_step, mean_tokens_per_row, runs: rates.len() })
 }

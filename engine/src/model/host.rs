@@ -25,6 +25,14 @@ pub(crate) const LAYER_NORM_EPSILON: f64 = 1e-5;
 #[cfg(feature = "native")]
 const PARALLEL_ROWS: usize = 16;
 
+/// Threads the host forward pass spreads a batch's rows over (1 in the browser's wasm).
+pub fn host_threads() -> usize {
+    #[cfg(feature = "native")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "native"))]
+    1
+}
+
 fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 after convert")
 }
