@@ -16,7 +16,7 @@ pub struct KvCache {
     head_dim: usize,
     batch: usize,
     capacity: usize,
-    /// Slots `0..written` may hold keys of some row (host caches; the rest are zeros).
+    /// Slots `0..written` may hold keys of some row (the rest are zeros; host caches copy no more).
     written: usize,
     attention: CacheAttention,
 }
@@ -40,8 +40,8 @@ enum Storage {
 }
 
 impl KvCache {
-    /// A cache of burn tensors on `device`, attended by burn's operations (the models'
-    /// `forward_cached`).
+    /// A cache of burn tensors on `device`, read by the models' `forward_cached`: through the
+    /// WGSL attention kernel on wgpu, burn's operations elsewhere (see [`CacheAttention`]).
     pub fn new(config: &ModelConfig, batch: usize, capacity: usize, device: &Device) -> Self {
         let shape = [batch, config.n_heads, capacity, config.head_dim()];
         let layers = (0..config.n_layers)
